@@ -1,0 +1,854 @@
+//! The configuration file (design §7, a contract): parsing and validation.
+//!
+//! Owns: turning `/etc/compliance-agent/config.json` into a [`Config`] whose
+//! values are already valid (absolute tool paths, positive intervals, a
+//! window that parses, an https base URL, decodable keys). JSON is parsed by
+//! serde_json; the typed values are read key by key so that every error names
+//! the exact key path and the file. Unknown keys are errors.
+//! Must never: read key files' secret contents (that is `keys`), touch the
+//! network, or guess a default for something security-relevant.
+
+use crate::encoding::base64_decode;
+use crate::window::Window;
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where the NixOS module writes the configuration.
+pub const DEFAULT_PATH: &str = "/etc/compliance-agent/config.json";
+/// Largest configuration file we read.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// A configuration error: the file, the key path (`mcp.base_url`, or empty
+/// for the whole document) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The configuration file.
+    pub file: PathBuf,
+    /// Dotted key path, e.g. `checks.services.units[2]`.
+    pub key: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file.display(), self.key, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A site or appliance identifier: 1–64 of `A-Z a-z 0-9 . _ -`, not starting
+/// with `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident(String);
+
+impl Ident {
+    /// Validates an identifier.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && !s.starts_with('-')
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if ok {
+            Ok(Ident(s.to_string()))
+        } else {
+            Err(format!("{s:?} is not an identifier (1-64 of A-Z a-z 0-9 . _ -, not starting with -)"))
+        }
+    }
+
+    /// The identifier as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A systemd unit name safe to pass as one argv element: `[A-Za-z0-9:_.@-]`,
+/// not starting with `-` (so it can never be read as an option), with a known
+/// unit suffix.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnitName(String);
+
+impl UnitName {
+    /// Validates a unit name.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        const SUFFIXES: [&str; 7] = [".service", ".socket", ".timer", ".target", ".mount", ".path", ".slice"];
+        let charset = s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.' | b'@' | b'-'));
+        let suffix = SUFFIXES.iter().any(|x| s.len() > x.len() && s.ends_with(x));
+        if !s.is_empty() && s.len() <= 255 && charset && !s.starts_with('-') && !s.starts_with('.') && suffix {
+            Ok(UnitName(s.to_string()))
+        } else {
+            Err(format!("{s:?} is not a systemd unit name (A-Z a-z 0-9 : _ . @ -, with a suffix such as .service)"))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnitName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One trusted order-signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKey {
+    /// The DSSE `keyid` it is published under.
+    pub keyid: String,
+    /// Raw Ed25519 public key.
+    pub public_key: [u8; 32],
+}
+
+/// Where evidence and orders come from and go to.
+#[derive(Debug, Clone)]
+pub struct McpConfig {
+    /// `https://host[:port][/prefix]`, without a trailing slash.
+    pub base_url: String,
+    /// The only CA the server certificate may chain to.
+    pub ca_file: PathBuf,
+    /// Our client certificate (PEM chain).
+    pub client_cert_file: PathBuf,
+    /// Our client key (PEM).
+    pub client_key_file: PathBuf,
+    /// Keys whose signatures make an order valid.
+    pub order_keys: Vec<OrderKey>,
+    /// TCP+TLS connect limit.
+    pub connect_timeout_secs: u64,
+    /// Whole-request limit.
+    pub request_timeout_secs: u64,
+}
+
+/// The `patching` check.
+#[derive(Debug, Clone)]
+pub struct PatchingConfig {
+    /// How often the check runs; `None` = every cycle.
+    pub interval_secs: Option<u64>,
+    /// The approved flake reference to rebuild from.
+    pub flake_ref: String,
+    /// Prefixes that order-supplied flake refs must start with.
+    pub allowed_flake_prefixes: Vec<String>,
+    /// The approved `configurationRevision`, if pinned in config.
+    pub expected_revision: Option<String>,
+    /// Oldest acceptable nixpkgs date, in days.
+    pub max_age_days: u64,
+}
+
+/// The `services` check.
+#[derive(Debug, Clone)]
+pub struct ServicesConfig {
+    /// How often the check runs; `None` = every cycle.
+    pub interval_secs: Option<u64>,
+    /// Critical units that must be active.
+    pub units: Vec<UnitName>,
+    /// Restart attempts per drift episode.
+    pub restart_max_attempts: u32,
+    /// First back-off delay; doubles per attempt.
+    pub restart_backoff_initial_secs: u64,
+}
+
+/// A restic repository checked directly.
+#[derive(Debug, Clone)]
+pub struct ResticConfig {
+    /// Repository location (a path or restic URL).
+    pub repository: String,
+    /// File holding the repository password.
+    pub password_file: PathBuf,
+}
+
+/// The `backups` check.
+#[derive(Debug, Clone)]
+pub struct BackupsConfig {
+    /// How often the check runs; `None` = every cycle.
+    pub interval_secs: Option<u64>,
+    /// JSON status file written by the backup job.
+    pub status_file: PathBuf,
+    /// Oldest acceptable backup.
+    pub max_age_hours: u64,
+    /// The unit that runs a backup.
+    pub unit: UnitName,
+    /// Optional restic repository to read snapshots from.
+    pub restic: Option<ResticConfig>,
+}
+
+/// The `firewall` check.
+#[derive(Debug, Clone)]
+pub struct FirewallConfig {
+    /// How often the check runs; `None` = every cycle.
+    pub interval_secs: Option<u64>,
+    /// The approved ruleset (nft syntax).
+    pub baseline_file: PathBuf,
+    /// Its detached Ed25519 signature.
+    pub baseline_sig_file: PathBuf,
+    /// Tables left out of the comparison (`family name`, e.g. `inet f2b-table`).
+    pub ignore_tables: Vec<String>,
+}
+
+/// The `logging` check.
+#[derive(Debug, Clone)]
+pub struct LoggingConfig {
+    /// How often the check runs; `None` = every cycle.
+    pub interval_secs: Option<u64>,
+}
+
+/// The `encryption` check.
+#[derive(Debug, Clone)]
+pub struct EncryptionConfig {
+    /// How often the check runs; `None` = every cycle.
+    pub interval_secs: Option<u64>,
+    /// dm-crypt mapping names that must be active.
+    pub volumes: Vec<String>,
+}
+
+/// The six checks; `None` = disabled (or absent).
+#[derive(Debug, Clone, Default)]
+pub struct ChecksConfig {
+    /// See [`PatchingConfig`].
+    pub patching: Option<PatchingConfig>,
+    /// See [`ServicesConfig`].
+    pub services: Option<ServicesConfig>,
+    /// See [`BackupsConfig`].
+    pub backups: Option<BackupsConfig>,
+    /// See [`FirewallConfig`].
+    pub firewall: Option<FirewallConfig>,
+    /// See [`LoggingConfig`].
+    pub logging: Option<LoggingConfig>,
+    /// See [`EncryptionConfig`].
+    pub encryption: Option<EncryptionConfig>,
+}
+
+/// Absolute paths of the tools the agent may run. Nothing else is ever run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tools {
+    paths: BTreeMap<&'static str, PathBuf>,
+}
+
+/// The tool names the `tools` object may contain.
+pub const TOOL_NAMES: [&str; 9] =
+    ["systemctl", "nft", "nixos_rebuild", "nixos_version", "cryptsetup", "lsblk", "journalctl", "logger", "restic"];
+
+impl Tools {
+    /// The path configured for `name` (one of [`TOOL_NAMES`]).
+    pub fn path(&self, name: &str) -> &Path {
+        self.paths.get(name).map(PathBuf::as_path).unwrap_or(Path::new("/nonexistent"))
+    }
+
+    fn default_path(name: &str) -> PathBuf {
+        let file = name.replace('_', "-");
+        PathBuf::from(format!("/run/current-system/sw/bin/{file}"))
+    }
+}
+
+/// Evidence retention and summaries.
+#[derive(Debug, Clone)]
+pub struct EvidenceConfig {
+    /// Pushed bundles older than this may be pruned locally.
+    pub local_retention_days: u64,
+    /// A `cycle` bundle at least this often even without changes.
+    pub summary_interval_secs: u64,
+}
+
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTarget {
+    /// The system log socket (`/dev/log`), falling back to stderr.
+    Syslog,
+    /// stderr with sd-daemon `<N>` priority prefixes.
+    Stderr,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// Where to write.
+    pub target: LogTarget,
+    /// Most verbose level written.
+    pub level: log::LevelFilter,
+}
+
+/// How the appliance is deployed (design: reseller or direct).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeploymentMode {
+    /// The MSP runs the MCP for the clinic directly.
+    Direct,
+    /// A reseller sits between MSP and clinic.
+    Reseller,
+}
+
+impl DeploymentMode {
+    /// The config/evidence spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentMode::Direct => "direct",
+            DeploymentMode::Reseller => "reseller",
+        }
+    }
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from (for messages).
+    pub source: PathBuf,
+    /// This clinic.
+    pub site_id: Ident,
+    /// This box.
+    pub appliance_id: Ident,
+    /// See [`DeploymentMode`].
+    pub deployment_mode: DeploymentMode,
+    /// The agent's own state (database, saved rulesets).
+    pub state_dir: PathBuf,
+    /// The evidence signing key.
+    pub signing_key_file: PathBuf,
+    /// Seconds between cycles before jitter.
+    pub poll_interval_secs: u64,
+    /// ± jitter applied to each interval, 0–50.
+    pub jitter_percent: u8,
+    /// How far in the future an order's `issued_at` may be.
+    pub max_clock_skew_secs: u64,
+    /// The longest `ttl_secs` an order may carry.
+    pub max_order_ttl_secs: u64,
+    /// The MCP connection.
+    pub mcp: McpConfig,
+    /// When disruptive work may run.
+    pub maintenance_window: Window,
+    /// The checks.
+    pub checks: ChecksConfig,
+    /// Tool paths.
+    pub tools: Tools,
+    /// Evidence settings.
+    pub evidence: EvidenceConfig,
+    /// Logging settings.
+    pub log: LogConfig,
+    /// Optional Prometheus textfile to write after each cycle.
+    pub metrics_textfile: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let err = |message: String| ConfigError { file: path.to_path_buf(), key: String::new(), message };
+        let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(err(format!("file is {} bytes; the limit is {MAX_CONFIG_BYTES}", meta.len())));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates configuration text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            key: String::new(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+        let root = Obj::root(&value, path)?;
+        let config = Config {
+            source: path.to_path_buf(),
+            site_id: root.parse("site_id", Ident::parse)?,
+            appliance_id: root.parse("appliance_id", Ident::parse)?,
+            deployment_mode: match root.opt_str("deployment_mode")?.as_deref().unwrap_or("direct") {
+                "direct" => DeploymentMode::Direct,
+                "reseller" => DeploymentMode::Reseller,
+                other => {
+                    return Err(
+                        root.error("deployment_mode", format!("{other:?} is neither \"direct\" nor \"reseller\""))
+                    )
+                }
+            },
+            state_dir: root.abs_path("state_dir")?,
+            signing_key_file: root.abs_path("signing_key_file")?,
+            poll_interval_secs: root.positive_or("poll_interval_secs", 60)?,
+            jitter_percent: {
+                let j = root.u64_or("jitter_percent", 10)?;
+                if j > 50 {
+                    return Err(root.error("jitter_percent", format!("{j} is above 50")));
+                }
+                j as u8
+            },
+            max_clock_skew_secs: root.u64_or("max_clock_skew_secs", 300)?,
+            max_order_ttl_secs: root.positive_or("max_order_ttl_secs", 86_400)?,
+            mcp: mcp(&root.obj("mcp")?)?,
+            maintenance_window: {
+                let w = root.obj("maintenance_window")?;
+                let days = w.str_list("days")?;
+                let start = w.str("start")?;
+                let duration = w.positive_or_required("duration_minutes")?;
+                let offset = w.i64_or("utc_offset_minutes", 0)?;
+                let window = Window::parse(&days, &start, duration, offset).map_err(|(key, msg)| w.error(key, msg))?;
+                w.finish()?;
+                window
+            },
+            checks: checks(&root.obj("checks")?)?,
+            tools: tools(root.opt_obj("tools")?)?,
+            evidence: {
+                let e = root.opt_obj("evidence")?;
+                let cfg = EvidenceConfig {
+                    local_retention_days: e
+                        .as_ref()
+                        .map(|e| e.positive_or("local_retention_days", 30))
+                        .transpose()?
+                        .unwrap_or(30),
+                    summary_interval_secs: e
+                        .as_ref()
+                        .map(|e| e.positive_or("summary_interval_secs", 3600))
+                        .transpose()?
+                        .unwrap_or(3600),
+                };
+                if let Some(e) = e {
+                    e.finish()?;
+                }
+                cfg
+            },
+            log: {
+                let l = root.opt_obj("log")?;
+                let target = match l.as_ref().map(|l| l.opt_str("target")).transpose()?.flatten().as_deref() {
+                    None | Some("syslog") => LogTarget::Syslog,
+                    Some("stderr") => LogTarget::Stderr,
+                    Some(other) => {
+                        return Err(root.error("log.target", format!("{other:?} is neither \"syslog\" nor \"stderr\"")))
+                    }
+                };
+                let level = match l.as_ref().map(|l| l.opt_str("level")).transpose()?.flatten().as_deref() {
+                    None | Some("info") => log::LevelFilter::Info,
+                    Some("error") => log::LevelFilter::Error,
+                    Some("warn") => log::LevelFilter::Warn,
+                    Some("debug") => log::LevelFilter::Debug,
+                    Some("trace") => log::LevelFilter::Trace,
+                    Some(other) => {
+                        return Err(
+                            root.error("log.level", format!("{other:?} is not one of error, warn, info, debug, trace"))
+                        )
+                    }
+                };
+                if let Some(l) = l {
+                    l.finish()?;
+                }
+                LogConfig { target, level }
+            },
+            metrics_textfile: root.opt_abs_path("metrics_textfile")?,
+        };
+        root.finish()?;
+        Ok(config)
+    }
+}
+
+fn mcp(m: &Obj<'_>) -> Result<McpConfig, ConfigError> {
+    let base_url = m.str("base_url")?;
+    validate_base_url(&base_url).map_err(|msg| m.error("base_url", msg))?;
+    let keys = m.array("order_keys")?;
+    if keys.is_empty() {
+        return Err(m.error("order_keys", "at least one order key is required".to_string()));
+    }
+    let mut order_keys: Vec<OrderKey> = Vec::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let k = m.child(&format!("order_keys[{i}]"), k)?;
+        let keyid = k.str("keyid")?;
+        if keyid.is_empty() || keyid.len() > 128 || keyid.chars().any(|c| c.is_control()) {
+            return Err(k.error("keyid", "must be 1-128 printable characters".to_string()));
+        }
+        if order_keys.iter().any(|o| o.keyid == keyid) {
+            return Err(k.error("keyid", format!("{keyid:?} appears twice")));
+        }
+        let raw = base64_decode(&k.str("public_key")?).map_err(|e| k.error("public_key", format!("{e}")))?;
+        let public_key: [u8; 32] = raw.as_slice().try_into().map_err(|_| {
+            k.error("public_key", format!("decodes to {} bytes; an Ed25519 public key is 32", raw.len()))
+        })?;
+        ed25519_compact::PublicKey::from_slice(&public_key).map_err(|e| k.error("public_key", e.to_string()))?;
+        k.finish()?;
+        order_keys.push(OrderKey { keyid, public_key });
+    }
+    let cfg = McpConfig {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        ca_file: m.abs_path("ca_file")?,
+        client_cert_file: m.abs_path("client_cert_file")?,
+        client_key_file: m.abs_path("client_key_file")?,
+        order_keys,
+        connect_timeout_secs: m.positive_or("connect_timeout_secs", 10)?,
+        request_timeout_secs: m.positive_or("request_timeout_secs", 30)?,
+    };
+    m.finish()?;
+    Ok(cfg)
+}
+
+/// `https://host[:port][/path]` with no user info, query or fragment.
+fn validate_base_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("https://").ok_or_else(|| format!("{url:?} must start with https://"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    if url.contains(['?', '#', '@', ' ', '\\']) || url.chars().any(|c| c.is_control() || !c.is_ascii()) {
+        return Err(format!("{url:?} may not contain user info, a query, a fragment, spaces or non-ASCII"));
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p)),
+        _ => (authority, None),
+    };
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    if let Some(p) = port {
+        if p.parse::<u16>().ok().filter(|p| *p > 0).is_none() {
+            return Err(format!("{url:?} has an invalid port {p:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn checks(c: &Obj<'_>) -> Result<ChecksConfig, ConfigError> {
+    let mut out = ChecksConfig::default();
+    if let Some(p) = c.opt_obj("patching")?.filter_enabled()? {
+        let prefixes = p.str_list("allowed_flake_prefixes")?;
+        if prefixes.iter().any(|x| x.is_empty()) {
+            return Err(p.error("allowed_flake_prefixes", "an empty prefix would allow every flake".to_string()));
+        }
+        let flake_ref = p.str("flake_ref")?;
+        crate::validate::flake_ref(&flake_ref, &prefixes).map_err(|m| p.error("flake_ref", m))?;
+        out.patching = Some(PatchingConfig {
+            interval_secs: p.opt_positive("interval_secs")?,
+            flake_ref,
+            allowed_flake_prefixes: prefixes,
+            expected_revision: p.opt_str("expected_revision")?,
+            max_age_days: p.positive_or("max_age_days", 30)?,
+        });
+        p.finish()?;
+    }
+    if let Some(s) = c.opt_obj("services")?.filter_enabled()? {
+        let units = s.list("units", UnitName::parse)?;
+        if units.is_empty() {
+            return Err(s.error("units", "list at least one unit".to_string()));
+        }
+        out.services = Some(ServicesConfig {
+            interval_secs: s.opt_positive("interval_secs")?,
+            units,
+            restart_max_attempts: u32::try_from(s.positive_or("restart_max_attempts", 5)?)
+                .map_err(|_| s.error("restart_max_attempts", "too large".to_string()))?,
+            restart_backoff_initial_secs: s.positive_or("restart_backoff_initial_secs", 2)?,
+        });
+        s.finish()?;
+    }
+    if let Some(b) = c.opt_obj("backups")?.filter_enabled()? {
+        let restic = match b.opt_obj("restic")? {
+            None => None,
+            Some(r) => {
+                let cfg =
+                    ResticConfig { repository: r.str("repository")?, password_file: r.abs_path("password_file")? };
+                if cfg.repository.is_empty()
+                    || cfg.repository.starts_with('-')
+                    || cfg.repository.chars().any(|c| c.is_control())
+                {
+                    return Err(r.error("repository", "must be a path or restic URL, not starting with -".to_string()));
+                }
+                r.finish()?;
+                Some(cfg)
+            }
+        };
+        out.backups = Some(BackupsConfig {
+            interval_secs: b.opt_positive("interval_secs")?,
+            status_file: b.abs_path("status_file")?,
+            max_age_hours: b.positive_or("max_age_hours", 48)?,
+            unit: b.parse("unit", UnitName::parse)?,
+            restic,
+        });
+        b.finish()?;
+    }
+    if let Some(f) = c.opt_obj("firewall")?.filter_enabled()? {
+        let ignore_tables = f.str_list_or("ignore_tables")?;
+        for (i, t) in ignore_tables.iter().enumerate() {
+            let parts: Vec<&str> = t.split(' ').collect();
+            let families = ["ip", "ip6", "inet", "arp", "bridge", "netdev"];
+            let ok = parts.len() == 2
+                && families.contains(&parts[0])
+                && !parts[1].is_empty()
+                && parts[1].bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            if !ok {
+                return Err(f.error(
+                    &format!("ignore_tables[{i}]"),
+                    format!("{t:?} is not \"<family> <table>\", e.g. \"inet f2b-table\""),
+                ));
+            }
+        }
+        out.firewall = Some(FirewallConfig {
+            interval_secs: f.opt_positive("interval_secs")?,
+            baseline_file: f.abs_path("baseline_file")?,
+            baseline_sig_file: f.abs_path("baseline_sig_file")?,
+            ignore_tables,
+        });
+        f.finish()?;
+    }
+    if let Some(l) = c.opt_obj("logging")?.filter_enabled()? {
+        out.logging = Some(LoggingConfig { interval_secs: l.opt_positive("interval_secs")? });
+        l.finish()?;
+    }
+    if let Some(e) = c.opt_obj("encryption")?.filter_enabled()? {
+        let volumes = e.str_list("volumes")?;
+        if volumes.is_empty() {
+            return Err(e.error("volumes", "list at least one volume".to_string()));
+        }
+        for (i, v) in volumes.iter().enumerate() {
+            if v.is_empty()
+                || v.starts_with('-')
+                || !v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            {
+                return Err(e.error(&format!("volumes[{i}]"), format!("{v:?} is not a dm-crypt mapping name")));
+            }
+        }
+        out.encryption = Some(EncryptionConfig { interval_secs: e.opt_positive("interval_secs")?, volumes });
+        e.finish()?;
+    }
+    c.finish()?;
+    Ok(out)
+}
+
+fn tools(t: Option<Obj<'_>>) -> Result<Tools, ConfigError> {
+    let mut paths = BTreeMap::new();
+    for name in TOOL_NAMES {
+        let path = match &t {
+            Some(t) => t.opt_abs_path(name)?.unwrap_or_else(|| Tools::default_path(name)),
+            None => Tools::default_path(name),
+        };
+        paths.insert(name, path);
+    }
+    if let Some(t) = t {
+        t.finish()?;
+    }
+    Ok(Tools { paths })
+}
+
+/// A JSON object being read key by key; remembers which keys were used so
+/// that [`Obj::finish`] can reject the rest.
+struct Obj<'a> {
+    file: &'a Path,
+    path: String,
+    map: &'a Map<String, Value>,
+    used: RefCell<Vec<String>>,
+}
+
+impl<'a> Obj<'a> {
+    fn root(value: &'a Value, file: &'a Path) -> Result<Self, ConfigError> {
+        match value {
+            Value::Object(map) => Ok(Obj { file, path: String::new(), map, used: RefCell::new(Vec::new()) }),
+            _ => Err(ConfigError {
+                file: file.to_path_buf(),
+                key: String::new(),
+                message: "the top level must be a JSON object".into(),
+            }),
+        }
+    }
+
+    fn key_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn error(&self, key: &str, message: String) -> ConfigError {
+        ConfigError { file: self.file.to_path_buf(), key: self.key_path(key), message }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.used.borrow_mut().push(key.to_string());
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn require(&self, key: &str) -> Result<&'a Value, ConfigError> {
+        self.get(key).ok_or_else(|| self.error(key, "is required".to_string()))
+    }
+
+    fn child(&self, key: &str, v: &'a Value) -> Result<Obj<'a>, ConfigError> {
+        match v {
+            Value::Object(map) => {
+                Ok(Obj { file: self.file, path: self.key_path(key), map, used: RefCell::new(Vec::new()) })
+            }
+            other => Err(self.error(key, format!("must be an object, found {}", kind(other)))),
+        }
+    }
+
+    fn obj(&self, key: &str) -> Result<Obj<'a>, ConfigError> {
+        self.child(key, self.require(key)?)
+    }
+
+    fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, ConfigError> {
+        self.get(key).map(|v| self.child(key, v)).transpose()
+    }
+
+    fn str(&self, key: &str) -> Result<String, ConfigError> {
+        match self.require(key)? {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(self.error(key, format!("must be a string, found {}", kind(other)))),
+        }
+    }
+
+    fn opt_str(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.error(key, format!("must be a string, found {}", kind(other)))),
+        }
+    }
+
+    fn parse<T>(&self, key: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        f(&self.str(key)?).map_err(|m| self.error(key, m))
+    }
+
+    fn abs_path(&self, key: &str) -> Result<PathBuf, ConfigError> {
+        self.parse(key, absolute)
+    }
+
+    fn opt_abs_path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+        self.opt_str(key)?.map(|s| absolute(&s).map_err(|m| self.error(key, m))).transpose()
+    }
+
+    fn bool_or(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(self.error(key, format!("must be true or false, found {}", kind(other)))),
+        }
+    }
+
+    fn opt_u64(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => {
+                n.as_u64().map(Some).ok_or_else(|| self.error(key, format!("must be a whole number >= 0, found {n}")))
+            }
+            Some(other) => Err(self.error(key, format!("must be a number, found {}", kind(other)))),
+        }
+    }
+
+    fn u64_or(&self, key: &str, default: u64) -> Result<u64, ConfigError> {
+        Ok(self.opt_u64(key)?.unwrap_or(default))
+    }
+
+    fn opt_positive(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+        match self.opt_u64(key)? {
+            Some(0) => Err(self.error(key, "must be greater than 0".to_string())),
+            other => Ok(other),
+        }
+    }
+
+    fn positive_or(&self, key: &str, default: u64) -> Result<u64, ConfigError> {
+        Ok(self.opt_positive(key)?.unwrap_or(default))
+    }
+
+    fn positive_or_required(&self, key: &str) -> Result<u64, ConfigError> {
+        self.require(key)?;
+        self.positive_or(key, 0)
+    }
+
+    fn i64_or(&self, key: &str, default: i64) -> Result<i64, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(Value::Number(n)) => {
+                n.as_i64().ok_or_else(|| self.error(key, format!("must be a whole number, found {n}")))
+            }
+            Some(other) => Err(self.error(key, format!("must be a number, found {}", kind(other)))),
+        }
+    }
+
+    fn array(&self, key: &str) -> Result<&'a Vec<Value>, ConfigError> {
+        match self.require(key)? {
+            Value::Array(a) => Ok(a),
+            other => Err(self.error(key, format!("must be a list, found {}", kind(other)))),
+        }
+    }
+
+    fn list<T>(&self, key: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, ConfigError> {
+        self.array(key)?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => f(s).map_err(|m| self.error(&format!("{key}[{i}]"), m)),
+                other => Err(self.error(&format!("{key}[{i}]"), format!("must be a string, found {}", kind(other)))),
+            })
+            .collect()
+    }
+
+    fn str_list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
+        self.list(key, |s| Ok(s.to_string()))
+    }
+
+    fn str_list_or(&self, key: &str) -> Result<Vec<String>, ConfigError> {
+        if self.map.get(key).is_none_or(Value::is_null) {
+            self.used.borrow_mut().push(key.to_string());
+            return Ok(Vec::new());
+        }
+        self.str_list(key)
+    }
+
+    /// Rejects keys that were never read.
+    fn finish(&self) -> Result<(), ConfigError> {
+        let used = self.used.borrow();
+        match self.map.keys().find(|k| !used.iter().any(|u| u == *k)) {
+            Some(unknown) => Err(self.error(unknown, "unknown key".to_string())),
+            None => Ok(()),
+        }
+    }
+}
+
+trait EnabledExt<'a>: Sized {
+    fn filter_enabled(self) -> Result<Option<Obj<'a>>, ConfigError>;
+}
+
+impl<'a> EnabledExt<'a> for Option<Obj<'a>> {
+    /// A check section counts only when `enabled` is true (the default when
+    /// the section is present). A disabled section may still hold settings,
+    /// which are ignored.
+    fn filter_enabled(self) -> Result<Option<Obj<'a>>, ConfigError> {
+        match self {
+            None => Ok(None),
+            Some(o) => {
+                if o.bool_or("enabled", true)? {
+                    Ok(Some(o))
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+fn absolute(s: &str) -> Result<PathBuf, String> {
+    if !s.starts_with('/') {
+        return Err(format!("{s:?} is not an absolute path"));
+    }
+    if s.chars().any(|c| c.is_control()) || s.split('/').any(|part| part == "..") {
+        return Err(format!("{s:?} contains control characters or `..`"));
+    }
+    Ok(PathBuf::from(s))
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

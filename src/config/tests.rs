@@ -1,0 +1,272 @@
+use super::*;
+use serde_json::json;
+
+const KEY: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+
+fn valid() -> Value {
+    json!({
+        "site_id": "clinic-042", "appliance_id": "appl-01", "deployment_mode": "direct",
+        "state_dir": "/var/lib/compliance-agent",
+        "signing_key_file": "/run/secrets/compliance-agent/evidence.key",
+        "poll_interval_secs": 60, "jitter_percent": 10,
+        "max_clock_skew_secs": 300, "max_order_ttl_secs": 86400,
+        "mcp": {
+            "base_url": "https://mcp.example.net",
+            "ca_file": "/etc/ca.pem", "client_cert_file": "/etc/c.pem", "client_key_file": "/etc/k.pem",
+            "order_keys": [{"keyid": "mcp-2026a", "public_key": KEY}],
+            "connect_timeout_secs": 10, "request_timeout_secs": 30
+        },
+        "maintenance_window": {"days": ["sun"], "start": "02:00", "duration_minutes": 120, "utc_offset_minutes": 0},
+        "checks": {
+            "patching": {"enabled": true, "flake_ref": "github:clinic/appliance#appl-01",
+                         "allowed_flake_prefixes": ["github:clinic/appliance"],
+                         "expected_revision": "abc", "max_age_days": 30},
+            "services": {"enabled": true, "units": ["sshd.service"], "restart_max_attempts": 5, "restart_backoff_initial_secs": 2},
+            "backups": {"enabled": true, "status_file": "/var/lib/backup/last-success", "max_age_hours": 48,
+                        "unit": "backup.service", "restic": null},
+            "firewall": {"enabled": true, "baseline_file": "/etc/fw.nft", "baseline_sig_file": "/etc/fw.nft.sig", "ignore_tables": []},
+            "logging": {"enabled": true},
+            "encryption": {"enabled": true, "volumes": ["cryptroot"]}
+        },
+        "tools": {"systemctl": "/run/current-system/sw/bin/systemctl"},
+        "evidence": {"local_retention_days": 30, "summary_interval_secs": 3600},
+        "log": {"target": "syslog", "level": "info"},
+        "metrics_textfile": null
+    })
+}
+
+fn parse(v: &Value) -> Result<Config, ConfigError> {
+    Config::parse(&v.to_string(), Path::new("/etc/compliance-agent/config.json"))
+}
+
+/// Sets `path` (dotted, with [i] indexes) in a copy of the valid config and
+/// returns the parse error.
+fn error_with(path: &str, value: Value) -> ConfigError {
+    let mut v = valid();
+    let mut cur = &mut v;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, Some(rest.trim_end_matches(']').parse::<usize>().unwrap())),
+            None => (*part, None),
+        };
+        let last = i + 1 == parts.len();
+        if last && index.is_none() {
+            cur.as_object_mut().unwrap().insert(name.to_string(), value);
+            break;
+        }
+        cur = cur.get_mut(name).unwrap();
+        if let Some(idx) = index {
+            if last {
+                cur[idx] = value;
+                break;
+            }
+            cur = cur.get_mut(idx).unwrap();
+        }
+    }
+    parse(&v).expect_err(&format!("setting {path} should fail"))
+}
+
+fn remove(path: &[&str]) -> ConfigError {
+    let mut v = valid();
+    let mut cur = &mut v;
+    for p in &path[..path.len() - 1] {
+        cur = cur.get_mut(*p).unwrap();
+    }
+    cur.as_object_mut().unwrap().remove(path[path.len() - 1]);
+    parse(&v).expect_err("removal should fail")
+}
+
+#[test]
+fn the_design_example_parses() {
+    let c = parse(&valid()).unwrap();
+    assert_eq!(c.site_id.as_str(), "clinic-042");
+    assert_eq!(c.mcp.order_keys[0].keyid, "mcp-2026a");
+    assert_eq!(c.tools.path("nft"), Path::new("/run/current-system/sw/bin/nft"));
+    assert_eq!(c.tools.path("nixos_rebuild"), Path::new("/run/current-system/sw/bin/nixos-rebuild"));
+    assert!(c.checks.patching.is_some() && c.checks.encryption.is_some());
+    assert!(c.checks.backups.as_ref().unwrap().restic.is_none());
+    assert_eq!(c.log.target, LogTarget::Syslog);
+}
+
+#[test]
+fn errors_name_the_file_and_key() {
+    let e = error_with("poll_interval_secs", json!(0));
+    assert_eq!(e.key, "poll_interval_secs");
+    assert_eq!(e.file, Path::new("/etc/compliance-agent/config.json"));
+    let shown = e.to_string();
+    assert!(shown.starts_with("/etc/compliance-agent/config.json: poll_interval_secs: "), "{shown}");
+}
+
+#[test]
+fn unknown_keys_are_errors_at_every_level() {
+    for (path, key) in [
+        ("extra", "extra"),
+        ("mcp.extra", "mcp.extra"),
+        ("checks.services.unts", "checks.services.unts"),
+        ("checks.bogus", "checks.bogus"),
+        ("maintenance_window.timezone", "maintenance_window.timezone"),
+        ("tools.bash", "tools.bash"),
+        ("log.file", "log.file"),
+    ] {
+        let e = error_with(path, json!(1));
+        assert_eq!(e.key, key);
+        assert_eq!(e.message, "unknown key");
+    }
+    let e = error_with("mcp.order_keys[0].comment", json!("x"));
+    assert_eq!(e.key, "mcp.order_keys[0].comment");
+}
+
+#[test]
+fn missing_required_keys() {
+    assert_eq!(remove(&["site_id"]).key, "site_id");
+    assert_eq!(remove(&["mcp", "ca_file"]).key, "mcp.ca_file");
+    assert_eq!(remove(&["checks", "services", "units"]).key, "checks.services.units");
+    assert_eq!(remove(&["maintenance_window"]).key, "maintenance_window");
+    assert_eq!(remove(&["maintenance_window", "duration_minutes"]).key, "maintenance_window.duration_minutes");
+}
+
+#[test]
+fn wrong_types() {
+    let e = error_with("poll_interval_secs", json!("60"));
+    assert_eq!((e.key.as_str(), e.message.as_str()), ("poll_interval_secs", "must be a number, found a string"));
+    assert_eq!(error_with("checks.services.units", json!("sshd.service")).key, "checks.services.units");
+    assert_eq!(error_with("checks.logging.enabled", json!("yes")).key, "checks.logging.enabled");
+    assert_eq!(error_with("mcp", json!([])).key, "mcp");
+    assert_eq!(error_with("jitter_percent", json!(-1)).key, "jitter_percent");
+    assert_eq!(error_with("poll_interval_secs", json!(1.5)).key, "poll_interval_secs");
+}
+
+#[test]
+fn tool_paths_must_be_absolute() {
+    let e = error_with("tools.nft", json!("nft"));
+    assert_eq!(e.key, "tools.nft");
+    assert!(e.message.contains("not an absolute path"));
+    assert_eq!(error_with("tools.systemctl", json!("/bin/../tmp/x")).key, "tools.systemctl");
+    assert_eq!(error_with("state_dir", json!("var/lib")).key, "state_dir");
+    assert_eq!(error_with("checks.backups.status_file", json!("./x")).key, "checks.backups.status_file");
+}
+
+#[test]
+fn intervals_must_be_positive() {
+    for key in [
+        "poll_interval_secs",
+        "max_order_ttl_secs",
+        "mcp.connect_timeout_secs",
+        "mcp.request_timeout_secs",
+        "evidence.summary_interval_secs",
+        "checks.services.restart_max_attempts",
+        "checks.logging.interval_secs",
+    ] {
+        assert_eq!(error_with(key, json!(0)).key, key);
+    }
+}
+
+#[test]
+fn jitter_is_0_to_50() {
+    assert!(parse(&{
+        let mut v = valid();
+        v["jitter_percent"] = json!(0);
+        v
+    })
+    .is_ok());
+    assert!(parse(&{
+        let mut v = valid();
+        v["jitter_percent"] = json!(50);
+        v
+    })
+    .is_ok());
+    assert_eq!(error_with("jitter_percent", json!(51)).key, "jitter_percent");
+}
+
+#[test]
+fn window_syntax() {
+    assert_eq!(error_with("maintenance_window.start", json!("2am")).key, "maintenance_window.start");
+    assert_eq!(error_with("maintenance_window.days", json!(["sunday"])).key, "maintenance_window.days");
+    assert_eq!(error_with("maintenance_window.days", json!([])).key, "maintenance_window.days");
+    assert_eq!(
+        error_with("maintenance_window.duration_minutes", json!(20000)).key,
+        "maintenance_window.duration_minutes"
+    );
+    assert_eq!(
+        error_with("maintenance_window.utc_offset_minutes", json!(-900)).key,
+        "maintenance_window.utc_offset_minutes"
+    );
+}
+
+#[test]
+fn base_url_must_be_https() {
+    for bad in [
+        "http://mcp.example.net",
+        "mcp.example.net",
+        "https://",
+        "https://user@mcp",
+        "https://mcp:99999",
+        "https://mcp/x?y=1",
+        "https://mcp /",
+    ] {
+        let e = error_with("mcp.base_url", json!(bad));
+        assert_eq!(e.key, "mcp.base_url", "{bad}");
+    }
+    let mut v = valid();
+    v["mcp"]["base_url"] = json!("https://127.0.0.1:8443/prefix/");
+    assert_eq!(parse(&v).unwrap().mcp.base_url, "https://127.0.0.1:8443/prefix");
+}
+
+#[test]
+fn key_material_must_decode() {
+    let e = error_with("mcp.order_keys[0].public_key", json!("not base64!"));
+    assert_eq!(e.key, "mcp.order_keys[0].public_key");
+    let e = error_with("mcp.order_keys[0].public_key", json!("AAAA"));
+    assert!(e.message.contains("decodes to 3 bytes"), "{e}");
+    assert_eq!(error_with("mcp.order_keys", json!([])).key, "mcp.order_keys");
+    let mut v = valid();
+    v["mcp"]["order_keys"] = json!([{"keyid": "a", "public_key": KEY}, {"keyid": "a", "public_key": KEY}]);
+    assert_eq!(parse(&v).unwrap_err().key, "mcp.order_keys[1].keyid");
+}
+
+#[test]
+fn identifiers_units_and_flakes_are_validated() {
+    assert_eq!(error_with("site_id", json!("clinic 42")).key, "site_id");
+    assert_eq!(error_with("appliance_id", json!("-x")).key, "appliance_id");
+    assert_eq!(error_with("checks.services.units[0]", json!("sshd;reboot")).key, "checks.services.units[0]");
+    assert_eq!(error_with("checks.services.units[0]", json!("--now")).key, "checks.services.units[0]");
+    assert_eq!(error_with("checks.services.units[0]", json!("sshd")).key, "checks.services.units[0]");
+    assert_eq!(error_with("checks.patching.flake_ref", json!("github:evil/x#y")).key, "checks.patching.flake_ref");
+    assert_eq!(
+        error_with("checks.patching.allowed_flake_prefixes", json!([""])).key,
+        "checks.patching.allowed_flake_prefixes"
+    );
+    assert_eq!(error_with("checks.firewall.ignore_tables", json!(["f2b"])).key, "checks.firewall.ignore_tables[0]");
+    assert_eq!(error_with("checks.encryption.volumes", json!(["-x"])).key, "checks.encryption.volumes[0]");
+    assert_eq!(error_with("deployment_mode", json!("cloud")).key, "deployment_mode");
+    assert_eq!(error_with("log.level", json!("verbose")).key, "log.level");
+    assert_eq!(error_with("log.target", json!("file")).key, "log.target");
+}
+
+#[test]
+fn disabled_and_absent_checks() {
+    let mut v = valid();
+    v["checks"]["patching"] = json!({"enabled": false});
+    v["checks"].as_object_mut().unwrap().remove("firewall");
+    let c = parse(&v).unwrap();
+    assert!(c.checks.patching.is_none());
+    assert!(c.checks.firewall.is_none());
+    assert!(c.checks.services.is_some());
+}
+
+#[test]
+fn not_json_or_not_an_object() {
+    let e = Config::parse("{\"site_id\": ", Path::new("/c.json")).unwrap_err();
+    assert!(e.message.starts_with("not valid JSON"), "{e}");
+    assert!(e.key.is_empty());
+    let e = Config::parse("[]", Path::new("/c.json")).unwrap_err();
+    assert!(e.message.contains("object"));
+}
+
+#[test]
+fn missing_file() {
+    let e = Config::load(Path::new("/nonexistent/config.json")).unwrap_err();
+    assert_eq!(e.file, Path::new("/nonexistent/config.json"));
+    assert!(e.message.starts_with("cannot read"));
+}

@@ -1,0 +1,207 @@
+//! Ed25519 key files: the evidence signing key and its public half.
+//!
+//! Owns: reading the evidence key (PKCS#8 PEM as `openssl genpkey -algorithm
+//! ed25519` writes it, or a raw 32-byte seed), refusing key files that group or
+//! others may read, writing a new key pair (`keygen`), and SPKI PEM for public
+//! keys so that auditors can use OpenSSL. Must never: log key bytes, or
+//! overwrite an existing key file.
+
+use crate::encoding::{base64_decode, base64_encode};
+use ed25519_compact::{KeyPair, PublicKey, Seed};
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// DER prefix of a PKCS#8 v1 Ed25519 private key; the 32-byte seed follows.
+const PKCS8_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+/// DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32-byte key follows.
+const SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+
+/// Why a key file could not be used.
+#[derive(Debug)]
+pub enum KeyError {
+    /// The file could not be read or written.
+    Io(PathBuf, std::io::Error),
+    /// Group or others have access; the key must be private to its owner.
+    Permissions(PathBuf, u32),
+    /// The content is neither PKCS#8 Ed25519 PEM nor a raw 32-byte seed.
+    Format(PathBuf, String),
+    /// `keygen` would overwrite an existing file.
+    Exists(PathBuf),
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            KeyError::Permissions(p, mode) => write!(
+                f,
+                "{}: mode {mode:04o} lets group or others access the key; run `chmod 600 {}`",
+                p.display(),
+                p.display()
+            ),
+            KeyError::Format(p, why) => write!(f, "{}: not an Ed25519 private key ({why})", p.display()),
+            KeyError::Exists(p) => write!(f, "{}: already exists; refusing to overwrite a key", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// The evidence signing key.
+#[derive(Clone)]
+pub struct SigningKey {
+    pair: KeyPair,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey").field("public", &base64_encode(self.pair.pk.as_ref())).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// A key from its 32-byte seed.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        SigningKey { pair: KeyPair::from_seed(Seed::new(seed)) }
+    }
+
+    /// Reads a key file, refusing one that group or others can access.
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        let meta = fs::metadata(path).map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(KeyError::Permissions(path.to_path_buf(), mode));
+        }
+        let bytes = fs::read(path).map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
+        Self::parse(&bytes).map_err(|why| KeyError::Format(path.to_path_buf(), why))
+    }
+
+    /// Parses PKCS#8 PEM or a raw 32-byte seed.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() == 32 {
+            let mut seed = [0u8; 32];
+            seed.copy_from_slice(bytes);
+            return Ok(Self::from_seed(seed));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| "neither PEM text nor a 32-byte raw seed".to_string())?;
+        let der = pem_decode(text, "PRIVATE KEY")?;
+        let seed = der
+            .strip_prefix(&PKCS8_PREFIX[..])
+            .filter(|s| s.len() == 32)
+            .ok_or_else(|| "PEM is not an Ed25519 PKCS#8 v1 key".to_string())?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(seed);
+        Ok(Self::from_seed(out))
+    }
+
+    /// Raw Ed25519 signature over `msg`.
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        *self.pair.sk.sign(msg, None)
+    }
+
+    /// The public key.
+    pub fn public(&self) -> PublicKey {
+        self.pair.pk
+    }
+
+    /// PKCS#8 PEM of the private key.
+    pub fn to_pkcs8_pem(&self) -> String {
+        let mut der = PKCS8_PREFIX.to_vec();
+        der.extend_from_slice(self.pair.sk.seed().as_ref());
+        pem_encode("PRIVATE KEY", &der)
+    }
+}
+
+/// SPKI PEM of an Ed25519 public key (what `openssl pkey -pubout` writes).
+pub fn public_key_pem(pk: &PublicKey) -> String {
+    let mut der = SPKI_PREFIX.to_vec();
+    der.extend_from_slice(pk.as_ref());
+    pem_encode("PUBLIC KEY", &der)
+}
+
+/// Parses an SPKI PEM Ed25519 public key.
+pub fn parse_public_key_pem(text: &str) -> Result<PublicKey, String> {
+    let der = pem_decode(text, "PUBLIC KEY")?;
+    let raw = der.strip_prefix(&SPKI_PREFIX[..]).filter(|k| k.len() == 32).ok_or("PEM is not an Ed25519 public key")?;
+    PublicKey::from_slice(raw).map_err(|e| e.to_string())
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = base64_encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn pem_decode(text: &str, label: &str) -> Result<Vec<u8>, String> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = text.find(&begin).ok_or_else(|| format!("no `{begin}` line"))? + begin.len();
+    let stop = text[start..].find(&end).ok_or_else(|| format!("no `{end}` line"))? + start;
+    let body: String = text[start..stop].split_whitespace().collect();
+    base64_decode(&body).map_err(|e| format!("PEM body: {e}"))
+}
+
+/// Writes a new evidence key to `out` (mode 0600, never overwriting) and its
+/// public key to `out.pub.pem`. Returns the public key path.
+pub fn keygen(out: &Path) -> Result<PathBuf, KeyError> {
+    let pub_path = PathBuf::from(format!("{}.pub.pem", out.display()));
+    for p in [out, pub_path.as_path()] {
+        if p.symlink_metadata().is_ok() {
+            return Err(KeyError::Exists(p.to_path_buf()));
+        }
+    }
+    let mut seed = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
+        .map_err(|_| KeyError::Io(out.to_path_buf(), std::io::Error::other("system RNG unavailable")))?;
+    let key = SigningKey::from_seed(seed);
+    write_new(out, key.to_pkcs8_pem().as_bytes(), 0o600)?;
+    write_new(&pub_path, public_key_pem(&key.public()).as_bytes(), 0o644)?;
+    Ok(pub_path)
+}
+
+fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<(), KeyError> {
+    let io = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            KeyError::Exists(path.to_path_buf())
+        } else {
+            KeyError::Io(path.to_path_buf(), e)
+        }
+    };
+    let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(io)?;
+    f.write_all(data).map_err(io)?;
+    f.sync_all().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkcs8_roundtrip_and_signature() {
+        let key = SigningKey::from_seed([7u8; 32]);
+        let pem = key.to_pkcs8_pem();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        let again = SigningKey::parse(pem.as_bytes()).unwrap();
+        assert_eq!(again.public(), key.public());
+        let sig = key.sign(b"hello");
+        assert!(key.public().verify(b"hello", &ed25519_compact::Signature::new(sig)).is_ok());
+        let pk = parse_public_key_pem(&public_key_pem(&key.public())).unwrap();
+        assert_eq!(pk, key.public());
+    }
+
+    #[test]
+    fn raw_seed_and_garbage() {
+        assert!(SigningKey::parse(&[1u8; 32]).is_ok());
+        assert!(SigningKey::parse(&[1u8; 31]).is_err());
+        assert!(SigningKey::parse(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! compliance-agent: a hardened agent for HIPAA compliance appliances.
+//!
+//! See `docs/architecture.md` for the state machine and the module map.
+//! `unsafe` is denied crate-wide and allowed only in [`sys`], where every
+//! block carries a SAFETY note.
+#![deny(unsafe_code)]
+
+pub mod agent;
+pub mod cli;
+pub mod config;
+pub mod encoding;
+pub mod exec;
+pub mod keys;
+pub mod logging;
+pub mod notify;
+pub mod rand;
+pub mod signals;
+pub mod sys;
+pub mod validate;
+pub mod window;
+
+/// Exit status: compliant (or healed).
+pub const EXIT_OK: i32 = 0;
+/// Exit status: drift remains or an action failed.
+pub const EXIT_DRIFT: i32 = 1;
+/// Exit status: usage error.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status: evidence verification failed (sysexits EX_DATAERR).
+pub const EXIT_DATAERR: i32 = 65;
+/// Exit status: configuration error (sysexits EX_CONFIG).
+pub const EXIT_CONFIG: i32 = 78;
+
+/// What this binary is: crate version, git revision, executable hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfo {
+    /// Crate version.
+    pub version: &'static str,
+    /// Git revision at build time, or `unknown`.
+    pub git_rev: &'static str,
+    /// SHA-256 of the running executable (hex), if it could be read.
+    pub exe_sha256: Option<String>,
+}
+
+impl BuildInfo {
+    /// `0.1.0 (git abc123, sha256 …)`.
+    pub fn version_line(&self) -> String {
+        match &self.exe_sha256 {
+            Some(h) => format!("{} (git {}, sha256 {h})", self.version, self.git_rev),
+            None => format!("{} (git {})", self.version, self.git_rev),
+        }
+    }
+
+    /// The build id evidence carries: the executable hash when known (what
+    /// an auditor's reproducible rebuild must match), else the git revision.
+    pub fn build_id(&self) -> String {
+        match &self.exe_sha256 {
+            Some(h) => format!("sha256:{h}"),
+            None => format!("git:{}", self.git_rev),
+        }
+    }
+}
+
+/// The build info of this process (the executable is hashed once).
+pub fn build_info() -> &'static BuildInfo {
+    static INFO: std::sync::OnceLock<BuildInfo> = std::sync::OnceLock::new();
+    INFO.get_or_init(|| BuildInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        git_rev: env!("COMPLIANCE_AGENT_GIT_REV"),
+        exe_sha256: std::fs::read("/proc/self/exe").ok().map(|b| encoding::sha256_hex(&b)),
+    })
+}
