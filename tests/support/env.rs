@@ -1,0 +1,100 @@
+//! A complete agent setup for integration tests: a simulated host, a state
+//! dir, an evidence key and a config file that points at all of them.
+
+use super::mcp::{closed_port, pki};
+use super::simhost::{SimHost, TempDir};
+use std::cell::RefCell;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The agent binary under test.
+pub fn agent_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_compliance-agent"))
+}
+
+/// A test order key (public half of seed [9; 32], raw base64).
+pub const ORDER_KEY_B64: &str = "/RckOFqgx1tk+3jNYC+h2ZH96/drE8WO1wLqyDXp9hg=";
+
+/// A simulated appliance ready for `compliance-agent --config`.
+pub struct TestEnv {
+    pub host: SimHost,
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub key: PathBuf,
+    mcp_url: RefCell<String>,
+}
+
+impl TestEnv {
+    /// A compliant simulated host and a config that logs to stderr.
+    pub fn new() -> TestEnv {
+        let host = SimHost::new();
+        let dir = TempDir::new("agent-env");
+        let key = dir.path().join("evidence.key");
+        std::fs::write(&key, [7u8; 32]).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        for (from, to, mode) in
+            [("ca.pem", "ca.pem", 0o644), ("client.pem", "client.pem", 0o644), ("client.key", "client.key", 0o600)]
+        {
+            let dst = dir.path().join(to);
+            std::fs::copy(pki(from), &dst).unwrap();
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let config = dir.path().join("config.json");
+        // By default the MCP is down: nothing listens on this port.
+        let mcp_url = RefCell::new(format!("https://127.0.0.1:{}", closed_port()));
+        let env = TestEnv { host, dir, config, key, mcp_url };
+        env.write_config(&env.config_json());
+        env
+    }
+
+    /// The default config as JSON text.
+    pub fn config_json(&self) -> String {
+        let d = self.dir.path().display();
+        format!(
+            r#"{{
+  "site_id": "clinic-042", "appliance_id": "appl-01", "deployment_mode": "direct",
+  "state_dir": "{d}/state",
+  "signing_key_file": "{key}",
+  "poll_interval_secs": 60, "jitter_percent": 10,
+  "mcp": {{
+    "base_url": "{url}", "connect_timeout_secs": 2, "request_timeout_secs": 3,
+    "ca_file": "{d}/ca.pem", "client_cert_file": "{d}/client.pem", "client_key_file": "{d}/client.key",
+    "order_keys": [{{"keyid": "test-2026a", "public_key": "{ORDER_KEY_B64}"}}]
+  }},
+  "maintenance_window": {{"days": ["sun"], "start": "02:00", "duration_minutes": 120}},
+  "checks": {{
+    "services": {{"units": ["sshd.service"]}},
+    "logging": {{}},
+    "encryption": {{"volumes": ["cryptroot"]}}
+  }},
+  "tools": {tools},
+  "log": {{"target": "stderr", "level": "debug"}}
+}}"#,
+            key = self.key.display(),
+            url = self.mcp_url.borrow(),
+            tools = self.host.tools_json()
+        )
+    }
+
+    /// Points the agent at an MCP (and rewrites the config).
+    pub fn set_mcp_url(&self, url: &str) {
+        *self.mcp_url.borrow_mut() = url.to_string();
+        self.write_config(&self.config_json());
+    }
+
+    /// Replaces the config file.
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(&self.config, text).unwrap();
+    }
+
+    /// Runs the agent with `args` after `--config <config>`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(agent_bin()).arg("--config").arg(&self.config).args(args).output().unwrap()
+    }
+
+    /// The temp dir path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}

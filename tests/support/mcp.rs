@@ -1,0 +1,306 @@
+//! A test MCP: HTTPS with client-certificate verification on 127.0.0.1,
+//! built from std and rustls's own server side. It serves scripted order
+//! envelopes, stores posted evidence and answers with receipts, and can be
+//! told to misbehave. Test-only: never part of the agent binary.
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The committed test PKI.
+pub fn pki(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pki").join(name)
+}
+
+/// How the server answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Behaviour {
+    /// As the protocol says.
+    Normal,
+    /// Every request gets this status and an empty JSON body.
+    Status(u16),
+    /// Wait this long before answering.
+    Slow(Duration),
+    /// The orders reply is a JSON array larger than 1 MiB.
+    Oversized,
+    /// The orders reply is not JSON.
+    Malformed,
+    /// The orders reply holds this many (empty) envelopes.
+    TooMany(usize),
+    /// Redirect every request elsewhere.
+    Redirect,
+    /// Receipts carry a wrong sha256.
+    WrongReceipts,
+}
+
+/// A bundle the server received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub bundle_id: String,
+    pub bundle: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct State {
+    orders: Vec<Vec<u8>>,
+    behaviour: Behaviour,
+    evidence: Vec<Received>,
+    requests: Vec<String>,
+    handshake_errors: Vec<String>,
+}
+
+/// A running test MCP.
+pub struct McpServer {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl McpServer {
+    /// Starts with the test CA's server certificate, requiring client
+    /// certificates from the test CA.
+    pub fn start() -> McpServer {
+        Self::start_with(&pki("server.pem"), &pki("server.key"), &pki("ca.pem"))
+    }
+
+    /// Starts with the given server certificate and client CA.
+    pub fn start_with(cert: &Path, key: &Path, client_ca: &Path) -> McpServer {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(cert).unwrap().collect::<Result<_, _>>().unwrap();
+        let key = PrivateKeyDer::from_pem_file(key).unwrap();
+        let mut roots = RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(client_ca).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(certs, key)
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State {
+            orders: Vec::new(),
+            behaviour: Behaviour::Normal,
+            evidence: Vec::new(),
+            requests: Vec::new(),
+            handshake_errors: Vec::new(),
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (state, stop) = (state.clone(), stop.clone());
+            std::thread::spawn(move || serve(listener, config, state, stop))
+        };
+        McpServer { addr, state, stop, thread: Some(thread) }
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Replaces the order list (raw envelope bytes).
+    pub fn set_orders(&self, orders: Vec<Vec<u8>>) {
+        self.state.lock().unwrap().orders = orders;
+    }
+
+    /// Changes how the server answers.
+    pub fn behave(&self, b: Behaviour) {
+        self.state.lock().unwrap().behaviour = b;
+    }
+
+    /// Bundles received so far.
+    pub fn evidence(&self) -> Vec<Received> {
+        self.state.lock().unwrap().evidence.clone()
+    }
+
+    /// Request lines received (`GET /api/v1/orders?...`).
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// TLS handshakes that failed (e.g. a client without a certificate).
+    pub fn handshake_errors(&self) -> Vec<String> {
+        self.state.lock().unwrap().handshake_errors.clone()
+    }
+}
+
+impl Drop for McpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A loopback address where nothing listens (an MCP that is down).
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn serve(listener: TcpListener, config: Arc<ServerConfig>, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((sock, _)) => handle(sock, &config, &state, &stop),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+fn handle(sock: TcpStream, config: &Arc<ServerConfig>, state: &Mutex<State>, stop: &AtomicBool) {
+    let _ = sock.set_nonblocking(false);
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+    let conn = match ServerConnection::new(config.clone()) {
+        Ok(c) => c,
+        Err(_) => return,
+    };
+    let mut tls = StreamOwned::new(conn, sock);
+    let (head, body) = match read_request(&mut tls) {
+        Ok(r) => r,
+        Err(e) => {
+            state.lock().unwrap().handshake_errors.push(e.to_string());
+            return;
+        }
+    };
+    let request_line = head.lines().next().unwrap_or("").to_string();
+    let behaviour = {
+        let mut s = state.lock().unwrap();
+        s.requests.push(request_line.clone());
+        s.behaviour.clone()
+    };
+    if let Behaviour::Slow(d) = &behaviour {
+        // Sleep in small steps so dropping the server is not held up.
+        let end = std::time::Instant::now() + *d;
+        while std::time::Instant::now() < end && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let (status, extra, reply): (u16, &str, Vec<u8>) = match &behaviour {
+        Behaviour::Status(code) => (*code, "", b"{}".to_vec()),
+        Behaviour::Redirect => (302, "Location: https://127.0.0.1:1/elsewhere\r\n", Vec::new()),
+        _ if request_line.starts_with("GET /api/v1/orders?") => (200, "", orders_reply(&behaviour, state)),
+        _ if request_line.starts_with("POST /api/v1/evidence ") => evidence_reply(&body, &behaviour, state),
+        _ => (404, "", b"{}".to_vec()),
+    };
+    let reason = match status {
+        200 => "OK",
+        302 => "Found",
+        404 => "Not Found",
+        _ => "Status",
+    };
+    let header = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
+        reply.len()
+    );
+    let _ = tls.write_all(header.as_bytes());
+    let _ = tls.write_all(&reply);
+    let _ = tls.flush();
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+}
+
+fn orders_reply(behaviour: &Behaviour, state: &Mutex<State>) -> Vec<u8> {
+    match behaviour {
+        Behaviour::Oversized => {
+            let filler = format!("\"{}\"", "x".repeat(1 << 20));
+            format!("[{filler}]").into_bytes()
+        }
+        Behaviour::Malformed => b"<html>not json</html>".to_vec(),
+        Behaviour::TooMany(n) => format!("[{}]", vec!["{}"; *n].join(",")).into_bytes(),
+        _ => {
+            let s = state.lock().unwrap();
+            let mut out = b"[".to_vec();
+            for (i, o) in s.orders.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(o);
+            }
+            out.push(b']');
+            out
+        }
+    }
+}
+
+fn evidence_reply(body: &[u8], behaviour: &Behaviour, state: &Mutex<State>) -> (u16, &'static str, Vec<u8>) {
+    use compliance_agent::encoding::{base64_decode, sha256_hex};
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (400, "", b"{\"error\":\"body is not a JSON array\"}".to_vec());
+    };
+    let mut receipts = Vec::new();
+    let mut s = state.lock().unwrap();
+    for item in items {
+        let id = item["bundle_id"].as_str().unwrap_or("").to_string();
+        let (Some(b), Some(sig)) = (item["bundle"].as_str(), item["signature"].as_str()) else {
+            return (400, "", b"{\"error\":\"item without bundle or signature\"}".to_vec());
+        };
+        let (Ok(bundle), Ok(signature)) = (base64_decode(b), base64_decode(sig)) else {
+            return (400, "", b"{\"error\":\"bad base64\"}".to_vec());
+        };
+        let sha = if *behaviour == Behaviour::WrongReceipts { "0".repeat(64) } else { sha256_hex(&bundle) };
+        receipts.push(serde_json::json!({"bundle_id": id, "sha256": sha, "received_at": "2026-11-25T00:00:00Z"}));
+        // Idempotent: a re-sent bundle is stored once.
+        if !s.evidence.iter().any(|r| r.bundle_id == id && r.bundle == bundle) {
+            s.evidence.push(Received { bundle_id: id, bundle, signature });
+        }
+    }
+    (200, "", serde_json::json!({"receipts": receipts}).to_string().into_bytes())
+}
+
+/// Reads one HTTP/1.1 request: head text and body (Content-Length only).
+fn read_request(tls: &mut StreamOwned<ServerConnection, TcpStream>) -> std::io::Result<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        let n = tls.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a request"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > 64 * 1024 {
+            return Err(std::io::Error::other("request head too large"));
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < len {
+        let n = tls.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok((head, body))
+}
