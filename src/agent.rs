@@ -20,11 +20,17 @@
 //! itself (that belongs to orders/checks/heal/evidence), or sleep without
 //! feeding the watchdog.
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::evidence::{Kind, Outcome, Record};
 use crate::exec::SystemRunner;
 use crate::keys::SigningKey;
+use crate::mcp::{McpClient, Transport};
 use crate::notify::Notifier;
+use crate::orders::intake::{intake, order_ref, refusal_record, Intake};
+use crate::orders::{verify, Action, Order, Policy, Reason, Refusal, Verdict};
 use crate::signals::{Shutdown, Wake};
+use crate::store::Store;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -123,22 +129,78 @@ pub fn jittered(base_secs: u64, percent: u8, random: u64) -> Duration {
     Duration::from_millis(base_ms - span + offset)
 }
 
-/// The running agent.
+/// Why the agent could not start (configuration problems exit 78).
 #[derive(Debug)]
+pub enum StartError {
+    /// A configured file or key is unusable: `(key path, message)`.
+    Config(String, String),
+    /// The state database could not be opened.
+    Store(crate::store::StoreError),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Config(key, msg) => write!(f, "{key}: {msg}"),
+            StartError::Store(e) => write!(f, "state database: {e}"),
+        }
+    }
+}
+
+/// Everything one cycle produced.
+#[derive(Debug, Default)]
+struct Cycle {
+    report: CycleReport,
+    /// Evidence to attest.
+    records: Vec<Record>,
+    /// Orders verified this cycle or earlier, waiting for Heal.
+    run_checks_ordered: bool,
+}
+
+/// The running agent.
 pub struct Agent {
     config: Config,
-    #[allow(dead_code)] // used by the evidence writer (next issues); loaded now so a bad key fails at start-up
+    #[allow(dead_code)] // the evidence writer signs with it; loaded now so a bad key fails at start-up
     key: SigningKey,
     notifier: Notifier,
     #[allow(dead_code)] // used by checks and heals
     runner: SystemRunner<Notifier>,
+    store: Store,
+    mcp: Box<dyn Transport>,
+    policy: Policy,
+    clock: Box<dyn Clock>,
+}
+
+impl fmt::Debug for Agent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Agent")
+            .field("site", &self.config.site_id)
+            .field("store", &self.store.path())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Agent {
-    /// Builds the agent from a validated configuration and its signing key.
-    pub fn new(config: Config, key: SigningKey, notifier: Notifier) -> Self {
+    /// Builds the agent: opens the store and the MCP client.
+    pub fn new(config: Config, key: SigningKey, notifier: Notifier) -> Result<Self, StartError> {
+        let mcp = McpClient::new(&config.mcp, config.site_id.as_str(), config.appliance_id.as_str())
+            .map_err(|e| StartError::Config(e.key.to_string(), e.message))?;
+        let store = Store::open_in(&config.state_dir).map_err(StartError::Store)?;
+        Ok(Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock)))
+    }
+
+    /// Builds the agent from its parts (tests use a fake transport or clock).
+    pub fn with_parts(
+        config: Config,
+        key: SigningKey,
+        notifier: Notifier,
+        store: Store,
+        mcp: Box<dyn Transport>,
+        clock: Box<dyn Clock>,
+    ) -> Self {
         let runner = SystemRunner::new(notifier.clone());
-        Agent { config, key, notifier, runner }
+        let policy = Policy::from_config(&config);
+        Agent { config, key, notifier, runner, store, mcp, policy, clock }
     }
 
     fn enter(&self, from: State, to: State) {
@@ -149,38 +211,167 @@ impl Agent {
     /// Runs one cycle, Poll through Flush, honouring stop requests between
     /// states.
     pub fn cycle(&mut self, shutdown: &Shutdown) -> CycleReport {
-        let mut report = CycleReport::default();
+        let mut cycle = Cycle::default();
         let mut state = State::Idle;
         loop {
             let next = if shutdown.requested() && state != State::Idle {
-                report.interrupted = true;
+                cycle.report.interrupted = true;
                 state.next_when_stopping()
             } else {
                 state.next()
             };
-            if next == State::Idle {
-                self.enter(state, next);
-                return report;
-            }
             self.enter(state, next);
+            if next == State::Idle {
+                return cycle.report;
+            }
             let started = Instant::now();
-            self.step(next, &mut report);
+            self.step(next, &mut cycle);
             log::debug!("{next} took {} ms", started.elapsed().as_millis());
-            report.visited.push(next);
+            cycle.report.visited.push(next);
             state = next;
         }
     }
 
     /// One state's work. Each arm says honestly what this build does there.
-    fn step(&mut self, state: State, _report: &mut CycleReport) {
+    fn step(&mut self, state: State, cycle: &mut Cycle) {
         match state {
             State::Idle => {}
-            State::Poll => log::info!("poll: this build has no MCP client yet; no orders fetched"),
-            State::Detect => log::info!("detect: this build has no drift checks yet; nothing observed"),
-            State::Heal => log::info!("heal: nothing to heal (no checks or orders in this build)"),
-            State::Attest => log::info!("attest: this build has no evidence store yet; nothing recorded"),
+            State::Poll => self.poll(cycle),
+            State::Detect => {
+                let forced = if cycle.run_checks_ordered { " (run_checks ordered)" } else { "" };
+                log::info!("detect: this build has no drift checks yet; nothing observed{forced}");
+            }
+            State::Heal => self.heal(cycle),
+            State::Attest => {
+                if cycle.records.is_empty() {
+                    log::info!("attest: nothing to record");
+                }
+                for r in cycle.records.drain(..) {
+                    // The signed, hash-chained store arrives with the evidence issue;
+                    // until then records are logged, not persisted.
+                    log::info!("attest: evidence (logged only, no signed store in this build): {}", r.summary());
+                }
+            }
             State::Flush => log::info!("flush: nothing to push (no evidence store in this build)"),
         }
+    }
+
+    fn poll(&mut self, cycle: &mut Cycle) {
+        let now_ms = self.clock.now_ms();
+        let envelopes = match self.mcp.fetch_orders() {
+            Ok(e) => e,
+            Err(e) => {
+                log::warn!("poll: MCP {} failure: {e}; continuing offline", e.class());
+                cycle.records.push(
+                    Record::new(Kind::Alert, Outcome::Alert, now_ms)
+                        .reason(e.reason())
+                        .detail(format!("{}: {e}", e.class())),
+                );
+                return;
+            }
+        };
+        let (mut accepted, mut refused, mut duplicate) = (0, 0, 0);
+        for bytes in &envelopes {
+            match intake(&self.store, bytes, &self.policy, now_ms.div_euclid(1000)) {
+                Ok(Intake::Queued(o)) => {
+                    accepted += 1;
+                    log::info!("poll: accepted order {} ({}) signed by {}", o.order_id, o.action.name(), o.keyid);
+                }
+                Ok(Intake::Duplicate) => duplicate += 1,
+                Ok(Intake::Refused(r)) => {
+                    refused += 1;
+                    let rec = refusal_record(&r, now_ms);
+                    log::warn!("poll: refused envelope: {}", rec.summary());
+                    cycle.records.push(rec);
+                }
+                Err(e) => {
+                    // Not recorded: the MCP lists the order again next cycle.
+                    log::error!("poll: cannot record order in the store: {e}");
+                    cycle.records.push(
+                        Record::new(Kind::Alert, Outcome::Alert, now_ms).reason("store_error").detail(e.to_string()),
+                    );
+                }
+            }
+        }
+        log::info!(
+            "poll: {} envelopes: {accepted} accepted, {refused} refused, {duplicate} already seen",
+            envelopes.len()
+        );
+        cycle.run_checks_ordered =
+            self.queued().iter().any(|(_, o)| matches!(o.as_ref().map(|o| &o.action), Ok(Action::RunChecks)));
+    }
+
+    /// Queued orders, each verified again (a row in the database is not
+    /// trusted on its own).
+    fn queued(&self) -> Vec<(String, Result<Order, Refusal>)> {
+        let now = self.clock.now();
+        let rows = match self.store.queued_orders() {
+            Ok(r) => r,
+            Err(e) => {
+                log::error!("heal: cannot read queued orders: {e}");
+                return Vec::new();
+            }
+        };
+        rows.into_iter()
+            .map(|q| {
+                let verdict = match verify(&q.envelope, &self.policy, now) {
+                    Verdict::Accepted(o) if o.envelope_sha256 == q.envelope_sha256 => Ok(o),
+                    Verdict::Accepted(o) => Err(Refusal {
+                        reason: Reason::Malformed,
+                        envelope_sha256: q.envelope_sha256.clone(),
+                        order_id: Some(o.order_id),
+                        keyid: Some(o.keyid),
+                        action: Some(o.action.name().to_string()),
+                        expires_at: Some(o.expires_at),
+                        detail: "stored envelope does not match its hash".into(),
+                    }),
+                    Verdict::Refused(r) => Err(r),
+                };
+                (q.envelope_sha256, verdict)
+            })
+            .collect()
+    }
+
+    fn heal(&mut self, cycle: &mut Cycle) {
+        let queued = self.queued();
+        if queued.is_empty() {
+            log::info!("heal: no drift checks in this build and no queued orders");
+        }
+        for (hash, verdict) in queued {
+            let now_ms = self.clock.now_ms();
+            let (record, state) = match verdict {
+                Err(r) => {
+                    let state = if r.reason == Reason::TtlElapsed { "expired" } else { "rejected" };
+                    (refusal_record(&r, now_ms), state)
+                }
+                Ok(order) => self.run_order(&order, now_ms),
+            };
+            if record.outcome == Outcome::Failed {
+                cycle.report.action_failed = true;
+            }
+            log::info!("heal: order finished: {}", record.summary());
+            if let Err(e) = self.store.set_order_state(&hash, state) {
+                log::error!("heal: cannot update order state: {e}");
+            }
+            cycle.records.push(record);
+        }
+    }
+
+    /// Executes one verified order. Only the allowlisted actions exist;
+    /// those whose engine is not built yet fail honestly.
+    fn run_order(&mut self, order: &Order, started_ms: i64) -> (Record, &'static str) {
+        let _ = self.store.set_order_state(&order.envelope_sha256, "running");
+        let mut rec = match &order.action {
+            Action::RunChecks => Record::new(Kind::Order, Outcome::Success, started_ms)
+                .detail("ran every enabled check (this build has no checks yet: no results)"),
+            other => Record::new(Kind::Order, Outcome::Failed, started_ms)
+                .reason("not_supported")
+                .detail(format!("this build cannot execute {} yet", other.name())),
+        };
+        rec.order = Some(order_ref(order));
+        rec.finished_ms = self.clock.now_ms();
+        let state = if rec.outcome == Outcome::Success { "done" } else { "failed" };
+        (rec, state)
     }
 
     /// The daemon loop: READY=1, then cycles separated by jittered sleeps

@@ -6,15 +6,21 @@
 #![deny(unsafe_code)]
 
 pub mod agent;
+pub mod checks;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod encoding;
+pub mod evidence;
 pub mod exec;
 pub mod keys;
 pub mod logging;
+pub mod mcp;
 pub mod notify;
+pub mod orders;
 pub mod rand;
 pub mod signals;
+pub mod store;
 pub mod sys;
 pub mod validate;
 pub mod window;

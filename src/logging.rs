@@ -27,7 +27,10 @@ fn prefix(level: Level) -> &'static str {
 
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        // Dependencies (ureq, rustls) are chatty at debug; only our own
+        // modules log below info.
+        let ours = metadata.target().starts_with("compliance_agent");
+        metadata.level() <= log::max_level() && (ours || metadata.level() <= Level::Info)
     }
 
     fn log(&self, record: &Record<'_>) {

@@ -2,7 +2,7 @@
 //! the library. Exit statuses follow design §8.
 #![forbid(unsafe_code)]
 
-use compliance_agent::agent::Agent;
+use compliance_agent::agent::{Agent, StartError};
 use compliance_agent::cli::{self, Command, USAGE};
 use compliance_agent::config::Config;
 use compliance_agent::keys::{self, SigningKey};
@@ -80,7 +80,18 @@ fn agent(config_path: &Path, once: bool) -> i32 {
             return EXIT_DRIFT;
         }
     };
-    let mut agent = Agent::new(config, key, notifier);
+    let mut agent = match Agent::new(config, key, notifier) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = match e {
+                StartError::Config(..) => EXIT_CONFIG,
+                StartError::Store(_) => EXIT_DRIFT,
+            };
+            log::error!("cannot start: {e}");
+            eprintln!("compliance-agent: cannot start: {}: {e}", config_path.display());
+            return code;
+        }
+    };
     if once {
         let report = agent.cycle(&shutdown);
         report.exit_code()

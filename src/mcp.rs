@@ -1,0 +1,381 @@
+//! The MCP client (design §4): mutual TLS with a pinned CA, two requests.
+//!
+//! Owns: the HTTPS agent (ureq on rustls with the ring provider), reading
+//! the CA, client certificate and key, `GET /api/v1/orders` and
+//! `POST /api/v1/evidence`, and classifying every failure (dns, connect,
+//! tls, timeout, http status, body too large, malformed).
+//! Must never: trust a root that is not the configured CA, follow a
+//! redirect, use a proxy from the environment, read an unbounded body, or
+//! spawn a thread (name resolution is done inline; see [`InlineResolver`]).
+
+use crate::config::McpConfig;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::fmt;
+use std::net::ToSocketAddrs;
+use std::sync::Arc;
+use std::time::Duration;
+use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// Largest orders response read.
+pub const MAX_ORDERS_BYTES: u64 = 1 << 20;
+/// Most envelopes in one orders response.
+pub const MAX_ENVELOPES: usize = 64;
+/// Largest evidence receipt response read.
+pub const MAX_RECEIPTS_BYTES: u64 = 1 << 20;
+
+/// Why talking to the MCP failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum McpError {
+    /// The host name did not resolve.
+    Dns(String),
+    /// TCP connection refused, reset or unreachable.
+    Connect(String),
+    /// TLS handshake or certificate verification failed.
+    Tls(String),
+    /// A connect or request deadline passed.
+    Timeout(String),
+    /// The server answered with a non-200 status.
+    Status(u16),
+    /// The body exceeded its cap.
+    TooLarge(u64),
+    /// The reply was not what the protocol says.
+    Malformed(String),
+}
+
+impl McpError {
+    /// The failure class, as logs and evidence `detail` name it.
+    pub fn class(&self) -> &'static str {
+        match self {
+            McpError::Dns(_) => "dns",
+            McpError::Connect(_) => "connect",
+            McpError::Tls(_) => "tls",
+            McpError::Timeout(_) => "timeout",
+            McpError::Status(_) => "http_status",
+            McpError::TooLarge(_) => "body_too_large",
+            McpError::Malformed(_) => "malformed",
+        }
+    }
+
+    /// The evidence `reason`: `mcp_unreachable` when no answer came back
+    /// (dns, connect, timeout), `mcp_tls` for TLS failures, `mcp_bad_reply`
+    /// when the server answered wrongly.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            McpError::Dns(_) | McpError::Connect(_) | McpError::Timeout(_) => "mcp_unreachable",
+            McpError::Tls(_) => "mcp_tls",
+            McpError::Status(_) | McpError::TooLarge(_) | McpError::Malformed(_) => "mcp_bad_reply",
+        }
+    }
+}
+
+impl fmt::Display for McpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            McpError::Dns(m) | McpError::Connect(m) | McpError::Tls(m) | McpError::Timeout(m) => f.write_str(m),
+            McpError::Status(s) => write!(f, "http status {s}"),
+            McpError::TooLarge(n) => write!(f, "body larger than {n} bytes"),
+            McpError::Malformed(m) => write!(f, "malformed reply: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for McpError {}
+
+/// Why the client could not be built (a configuration problem: exit 78).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupError {
+    /// The config key (`mcp.ca_file` …).
+    pub key: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// One bundle as posted (design §4).
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceItem {
+    /// The bundle's id.
+    pub bundle_id: String,
+    /// Standard base64 of the exact bundle bytes.
+    pub bundle: String,
+    /// Standard base64 of the 64-byte signature.
+    pub signature: String,
+}
+
+/// The server's acknowledgement of one bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Receipt {
+    /// Which bundle.
+    pub bundle_id: String,
+    /// Hex SHA-256 of the bundle bytes as the server received them.
+    pub sha256: String,
+    /// RFC 3339 time of receipt.
+    pub received_at: String,
+}
+
+#[derive(Deserialize)]
+struct ReceiptsReply {
+    receipts: Vec<Receipt>,
+}
+
+/// The HTTP side of the MCP, behind a trait so the agent loop can be tested
+/// with a fake and integration tests use the real client against the test
+/// server.
+pub trait Transport {
+    /// The raw bytes of each envelope in the order list.
+    fn fetch_orders(&self) -> Result<Vec<Vec<u8>>, McpError>;
+    /// Posts bundles; returns the receipts.
+    fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError>;
+}
+
+/// The real client.
+#[derive(Debug)]
+pub struct McpClient {
+    agent: ureq::Agent,
+    orders_url: String,
+    evidence_url: String,
+    site_id: String,
+    appliance_id: String,
+}
+
+impl McpClient {
+    /// Builds the client: reads the CA, the client certificate chain and
+    /// key. Any problem names the config key.
+    pub fn new(cfg: &McpConfig, site_id: &str, appliance_id: &str) -> Result<McpClient, SetupError> {
+        let read = |key: &'static str, path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| SetupError { key, message: format!("{}: {e}", path.display()) })
+        };
+        let ca_pem = read("mcp.ca_file", &cfg.ca_file)?;
+        let roots: Vec<Certificate<'static>> = ureq::tls::parse_pem(&ca_pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if roots.is_empty() {
+            return Err(SetupError {
+                key: "mcp.ca_file",
+                message: format!("{}: no PEM certificate found", cfg.ca_file.display()),
+            });
+        }
+        let cert_pem = read("mcp.client_cert_file", &cfg.client_cert_file)?;
+        let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&cert_pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if chain.is_empty() {
+            return Err(SetupError {
+                key: "mcp.client_cert_file",
+                message: format!("{}: no PEM certificate found", cfg.client_cert_file.display()),
+            });
+        }
+        check_private(&cfg.client_key_file).map_err(|message| SetupError { key: "mcp.client_key_file", message })?;
+        let key_pem = read("mcp.client_key_file", &cfg.client_key_file)?;
+        let key = PrivateKey::from_pem(&key_pem).map_err(|e| SetupError {
+            key: "mcp.client_key_file",
+            message: format!("{}: {e}", cfg.client_key_file.display()),
+        })?;
+
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .root_certs(RootCerts::Specific(Arc::new(roots)))
+            .client_cert(Some(ClientCert::new_with_certs(&chain, key)))
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .build();
+        let connect = Duration::from_secs(cfg.connect_timeout_secs);
+        let whole = Duration::from_secs(cfg.request_timeout_secs);
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .https_only(true)
+            .proxy(None)
+            .max_redirects(0)
+            .max_redirects_will_error(true)
+            .http_status_as_error(false)
+            .timeout_connect(Some(connect))
+            .timeout_global(Some(whole))
+            .user_agent(format!("compliance-agent/{}", env!("CARGO_PKG_VERSION")))
+            .max_idle_connections(1)
+            .build();
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), InlineResolver);
+        Ok(McpClient {
+            agent,
+            orders_url: format!("{}/api/v1/orders", cfg.base_url),
+            evidence_url: format!("{}/api/v1/evidence", cfg.base_url),
+            site_id: site_id.to_string(),
+            appliance_id: appliance_id.to_string(),
+        })
+    }
+}
+
+fn check_private(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(format!("{}: mode {mode:04o} lets group or others read the key; run `chmod 600`", path.display()));
+    }
+    Ok(())
+}
+
+impl Transport for McpClient {
+    fn fetch_orders(&self) -> Result<Vec<Vec<u8>>, McpError> {
+        let mut resp = self
+            .agent
+            .get(&self.orders_url)
+            .query("site_id", &self.site_id)
+            .query("appliance_id", &self.appliance_id)
+            .header("Accept", "application/json")
+            .call()
+            .map_err(classify)?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(McpError::Status(status));
+        }
+        let body = resp.body_mut().with_config().limit(MAX_ORDERS_BYTES).read_to_vec().map_err(classify)?;
+        parse_orders(&body)
+    }
+
+    fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError> {
+        let body = serde_json::to_vec(items).map_err(|e| McpError::Malformed(format!("cannot encode request: {e}")))?;
+        let mut resp = self
+            .agent
+            .post(&self.evidence_url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .send(&body[..])
+            .map_err(classify)?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(McpError::Status(status));
+        }
+        let reply = resp.body_mut().with_config().limit(MAX_RECEIPTS_BYTES).read_to_vec().map_err(classify)?;
+        let parsed: ReceiptsReply =
+            serde_json::from_slice(&reply).map_err(|e| McpError::Malformed(format!("receipts: {e}")))?;
+        Ok(parsed.receipts)
+    }
+}
+
+/// Splits an orders reply into the exact bytes of each envelope (so the
+/// envelope hash is over what the server sent, not a re-serialisation).
+pub fn parse_orders(body: &[u8]) -> Result<Vec<Vec<u8>>, McpError> {
+    let list: Vec<Box<RawValue>> = serde_json::from_slice(body)
+        .map_err(|e| McpError::Malformed(format!("orders reply is not a JSON array: {e}")))?;
+    if list.len() > MAX_ENVELOPES {
+        return Err(McpError::Malformed(format!("{} envelopes in one reply (at most {MAX_ENVELOPES})", list.len())));
+    }
+    Ok(list.into_iter().map(|raw| raw.get().as_bytes().to_vec()).collect())
+}
+
+fn classify(e: ureq::Error) -> McpError {
+    use std::error::Error as _;
+    match e {
+        ureq::Error::HostNotFound => McpError::Dns("host name did not resolve".into()),
+        ureq::Error::Timeout(t) => McpError::Timeout(format!("{t:?} deadline passed")),
+        ureq::Error::StatusCode(s) => McpError::Status(s),
+        ureq::Error::BodyExceedsLimit(n) => McpError::TooLarge(n),
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+            McpError::Malformed("the server redirected; redirects are not followed".into())
+        }
+        ureq::Error::Tls(m) => McpError::Tls(m.to_string()),
+        ureq::Error::Rustls(r) => McpError::Tls(r.to_string()),
+        ureq::Error::Io(io) => {
+            use std::io::ErrorKind as K;
+            if let Some(inner) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return McpError::Tls(inner.to_string());
+            }
+            match io.kind() {
+                K::TimedOut | K::WouldBlock => McpError::Timeout(io.to_string()),
+                K::ConnectionRefused
+                | K::ConnectionReset
+                | K::ConnectionAborted
+                | K::NotConnected
+                | K::AddrNotAvailable => McpError::Connect(io.to_string()),
+                K::UnexpectedEof | K::BrokenPipe => McpError::Connect(format!("connection closed: {io}")),
+                _ => {
+                    let text = io.to_string();
+                    let source = io.source().map(|s| s.to_string()).unwrap_or_default();
+                    if text.contains("tls") || text.contains("certificate") || source.contains("certificate") {
+                        McpError::Tls(text)
+                    } else {
+                        McpError::Connect(text)
+                    }
+                }
+            }
+        }
+        ureq::Error::ConnectionFailed => McpError::Connect("connection failed".into()),
+        ureq::Error::Protocol(p) => McpError::Malformed(format!("HTTP protocol: {p}")),
+        other => McpError::Malformed(other.to_string()),
+    }
+}
+
+/// Resolves names on the calling thread with the system resolver
+/// (`getaddrinfo`), bounded by resolv.conf's own timeouts. ureq's default
+/// resolver would spawn a thread to enforce its timeout; the agent is
+/// single-threaded by design, and a slow lookup only delays this cycle.
+#[derive(Debug)]
+pub struct InlineResolver;
+
+impl Resolver for InlineResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(443);
+        let addrs = (host, port).to_socket_addrs().map_err(|_| ureq::Error::HostNotFound)?;
+        let mut out = self.empty();
+        // ResolvedSocketAddrs holds 16; keep at most that many.
+        for a in addrs.take(16) {
+            out.push(a);
+        }
+        if out.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_reply_keeps_exact_envelope_bytes() {
+        let body = br#"[ {"a": 1,  "b":[2]} , {"c":"d"} ]"#;
+        let list = parse_orders(body).unwrap();
+        assert_eq!(list, vec![br#"{"a": 1,  "b":[2]}"#.to_vec(), br#"{"c":"d"}"#.to_vec()]);
+        assert_eq!(parse_orders(b"[]").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn bad_orders_replies() {
+        for bad in [&b"{}"[..], b"", b"[1,", b"null", b"<html>"] {
+            assert!(matches!(parse_orders(bad), Err(McpError::Malformed(_))), "{bad:?}");
+        }
+        let many = format!("[{}]", vec!["{}"; 65].join(","));
+        assert!(matches!(parse_orders(many.as_bytes()), Err(McpError::Malformed(m)) if m.contains("65 envelopes")));
+        // Elements need not be objects to be split; verification refuses them.
+        assert_eq!(parse_orders(b"[1, \"x\"]").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn reasons() {
+        assert_eq!(McpError::Dns("x".into()).reason(), "mcp_unreachable");
+        assert_eq!(McpError::Tls("x".into()).reason(), "mcp_tls");
+        assert_eq!(McpError::Status(500).reason(), "mcp_bad_reply");
+        assert_eq!(McpError::TooLarge(1).class(), "body_too_large");
+    }
+}

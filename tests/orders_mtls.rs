@@ -1,0 +1,318 @@
+//! Orders over real mutual TLS on loopback: every refusal reason, expiry,
+//! duplicates, replay across restarts, key rotation, and every way the MCP
+//! can fail — and in each case the host is untouched and the cycle goes on.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use compliance_agent::keys::SigningKey;
+use compliance_agent::orders::dsse::sign;
+use serde_json::{json, Value};
+use std::process::Output;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use support::env::TestEnv;
+use support::mcp::{pki, Behaviour, McpServer};
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// The key whose public half is in the test config (`test-2026a`).
+fn order_key() -> SigningKey {
+    SigningKey::from_seed([9u8; 32])
+}
+
+fn payload(id: &str, action: &str, params: Value) -> Value {
+    json!({"order_id": id, "site_id": "clinic-042", "appliance_id": "appl-01",
+           "issued_at": now(), "ttl_secs": 900, "action": action, "params": params})
+}
+
+fn envelope(p: &Value) -> Vec<u8> {
+    sign(p.to_string().as_bytes(), &[("test-2026a", &order_key())])
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Evidence lines the agent logged in Attest.
+fn evidence(o: &Output) -> Vec<String> {
+    stderr(o).lines().filter_map(|l| l.split_once("attest: evidence").map(|(_, r)| r.to_string())).collect()
+}
+
+/// Runs one cycle and asserts it went through all states and exited 0
+/// (refusals and MCP failures do not fail the cycle).
+fn once(env: &TestEnv) -> Output {
+    let out = env.run(&["--once"]);
+    let err = stderr(&out);
+    assert!(err.contains("state flush -> idle"), "cycle did not complete:\n{err}");
+    out
+}
+
+fn setup() -> (McpServer, TestEnv) {
+    let server = McpServer::start();
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    (server, env)
+}
+
+fn assert_host_untouched(env: &TestEnv) {
+    let calls = env.host.calls();
+    assert!(calls.is_empty(), "an order reached the host: {calls:?}");
+}
+
+#[test]
+fn poll_sends_site_and_appliance() {
+    let (server, env) = setup();
+    let out = once(&env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reqs = server.requests();
+    assert_eq!(reqs, ["GET /api/v1/orders?site_id=clinic-042&appliance_id=appl-01 HTTP/1.1"]);
+    assert!(stderr(&out).contains("poll: 0 envelopes"));
+}
+
+#[test]
+fn every_rejection_reason_over_mtls() {
+    let (server, env) = setup();
+    let rogue = SigningKey::from_seed([3u8; 32]);
+    let mut future = payload("o-future", "run_checks", json!({}));
+    future["issued_at"] = json!(now() + 3600);
+    let mut long = payload("o-long", "run_checks", json!({}));
+    long["ttl_secs"] = json!(86_401);
+    let mut other_site = payload("o-site", "run_checks", json!({}));
+    other_site["site_id"] = json!("clinic-999");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("malformed", br#"{"payloadType":"x"}"#.to_vec()),
+        (
+            "bad_signature",
+            sign(payload("o-bad", "run_checks", json!({})).to_string().as_bytes(), &[("test-2026a", &rogue)]),
+        ),
+        ("unknown_key", sign(payload("o-unk", "run_checks", json!({})).to_string().as_bytes(), &[("rogue-1", &rogue)])),
+        ("wrong_site", envelope(&other_site)),
+        ("future_dated", envelope(&future)),
+        ("ttl_too_long", envelope(&long)),
+        ("unknown_action", envelope(&payload("o-act", "exec", json!({"cmd": "rm -rf /"})))),
+        ("invalid_params", envelope(&payload("o-par", "restart_service", json!({"unit": "postgresql.service"})))),
+    ];
+    server.set_orders(cases.iter().map(|(_, e)| e.clone()).collect());
+    let out = once(&env);
+    assert_eq!(out.status.code(), Some(0));
+    let ev = evidence(&out);
+    for (reason, bytes) in &cases {
+        let hash = &compliance_agent::encoding::sha256_hex(bytes)[..16];
+        assert!(
+            ev.iter()
+                .any(|l| l.contains("order/rejected") && l.contains(&format!("reason={reason}")) && l.contains(hash)),
+            "no rejected/{reason} evidence in {ev:#?}"
+        );
+    }
+    assert_eq!(ev.len(), cases.len(), "{ev:#?}");
+    assert_host_untouched(&env);
+    // Re-listed refused envelopes are not reported again.
+    let out = once(&env);
+    assert!(evidence(&out).is_empty(), "{:#?}", evidence(&out));
+    assert!(stderr(&out).contains("8 already seen"));
+}
+
+#[test]
+fn signature_verify_fail_is_discarded_with_rejected_evidence() {
+    // Seed plan case 1: a forged order (right key id, wrong key) for a real action.
+    let (server, env) = setup();
+    let forged = sign(
+        payload("o-forged", "restart_service", json!({"unit": "sshd.service"})).to_string().as_bytes(),
+        &[("test-2026a", &SigningKey::from_seed([4u8; 32]))],
+    );
+    server.set_orders(vec![forged]);
+    let out = once(&env);
+    let ev = evidence(&out);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(ev[0].contains("order/rejected") && ev[0].contains("reason=bad_signature"), "{ev:?}");
+    // Payload fields of an unverified envelope never reach evidence.
+    assert!(!ev[0].contains("o-forged") && !ev[0].contains("restart_service"), "{ev:?}");
+    assert_host_untouched(&env);
+}
+
+#[test]
+fn ttl_expired_is_discarded_with_expired_evidence() {
+    // Seed plan case 2.
+    let (server, env) = setup();
+    let mut p = payload("o-old", "restart_service", json!({"unit": "sshd.service"}));
+    p["issued_at"] = json!(now() - 1000);
+    server.set_orders(vec![envelope(&p)]);
+    let out = once(&env);
+    let ev = evidence(&out);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(
+        ev[0].contains("order/expired") && ev[0].contains("reason=ttl_elapsed") && ev[0].contains("order=o-old"),
+        "{ev:?}"
+    );
+    assert_host_untouched(&env);
+}
+
+#[test]
+fn run_checks_runs_once_duplicates_are_silent_and_replay_survives_restart() {
+    let (server, env) = setup();
+    let first = envelope(&payload("o-run", "run_checks", json!({})));
+    server.set_orders(vec![first.clone()]);
+    let out = once(&env);
+    let ev = evidence(&out);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(
+        ev[0].contains("order/success") && ev[0].contains("order=o-run") && ev[0].contains("action=run_checks"),
+        "{ev:?}"
+    );
+
+    // The MCP lists it again: silently skipped (a new process: the store persists).
+    let out = once(&env);
+    assert!(evidence(&out).is_empty(), "{:?}", evidence(&out));
+    assert!(stderr(&out).contains("1 already seen"));
+
+    // Same id, different bytes (re-issued with a new timestamp): replay.
+    let mut again = payload("o-run", "run_checks", json!({}));
+    again["issued_at"] = json!(now() - 1);
+    server.set_orders(vec![envelope(&again)]);
+    let out = once(&env);
+    let ev = evidence(&out);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(
+        ev[0].contains("order/rejected") && ev[0].contains("reason=replay") && ev[0].contains("order=o-run"),
+        "{ev:?}"
+    );
+    assert_host_untouched(&env);
+}
+
+#[test]
+fn second_signature_valid_is_accepted() {
+    let (server, env) = setup();
+    let p = payload("o-two", "run_checks", json!({}));
+    let env_bytes = sign(
+        p.to_string().as_bytes(),
+        &[("test-2026a", &SigningKey::from_seed([5u8; 32])), ("test-2026a", &order_key())],
+    );
+    server.set_orders(vec![env_bytes]);
+    let out = once(&env);
+    let ev = evidence(&out);
+    assert!(ev.len() == 1 && ev[0].contains("order/success") && ev[0].contains("order=o-two"), "{ev:?}");
+}
+
+#[test]
+fn allowlisted_actions_without_an_engine_fail_honestly_and_touch_nothing() {
+    let (server, env) = setup();
+    server.set_orders(vec![envelope(&payload("o-restart", "restart_service", json!({"unit": "sshd.service"})))]);
+    let out = once(&env);
+    assert_eq!(out.status.code(), Some(1), "an action failed: exit 1");
+    let ev = evidence(&out);
+    assert!(ev.len() == 1 && ev[0].contains("order/failed") && ev[0].contains("reason=not_supported"), "{ev:?}");
+    assert_host_untouched(&env);
+}
+
+fn assert_alert(env: &TestEnv, reason: &str, class: &str) {
+    let out = once(env);
+    assert_eq!(out.status.code(), Some(0), "an MCP failure is not drift: {}", stderr(&out));
+    let ev = evidence(&out);
+    println!("{ev:#?}");
+    assert!(
+        ev.iter().any(|l| l.contains("alert/alert")
+            && l.contains(&format!("reason={reason}"))
+            && l.contains(&format!("({class}:"))),
+        "no {reason}/{class} alert in {ev:#?}\n{}",
+        stderr(&out)
+    );
+    assert_host_untouched(env);
+}
+
+#[test]
+fn mcp_down_is_an_alert_and_the_cycle_goes_on() {
+    let env = TestEnv::new(); // points at a closed port
+    assert_alert(&env, "mcp_unreachable", "connect");
+}
+
+#[test]
+fn dns_failure_is_an_alert_and_the_cycle_goes_on() {
+    // Seed plan case 5: no egress, alert evidence, agent keeps running.
+    let env = TestEnv::new();
+    env.set_mcp_url("https://mcp.invalid:8443");
+    assert_alert(&env, "mcp_unreachable", "dns");
+}
+
+#[test]
+fn server_from_an_unknown_ca_is_refused() {
+    let server = McpServer::start_with(&pki("rogue-server.pem"), &pki("rogue-server.key"), &pki("ca.pem"));
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    server.set_orders(vec![envelope(&payload("o-x", "run_checks", json!({})))]);
+    assert_alert(&env, "mcp_tls", "tls");
+    assert!(server.requests().is_empty(), "a request was sent to an untrusted server");
+}
+
+#[test]
+fn server_that_rejects_our_client_certificate() {
+    // The server trusts only the rogue CA, so our (valid) client certificate
+    // is refused in the handshake: the agent reports a TLS failure.
+    let server = McpServer::start_with(&pki("server.pem"), &pki("server.key"), &pki("rogue-ca.pem"));
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    let out = once(&env);
+    let ev = evidence(&out);
+    println!("{ev:#?}");
+    assert!(ev.iter().any(|l| l.contains("alert/alert") && l.contains("reason=mcp_tls")), "{ev:#?}");
+    assert!(server.requests().is_empty());
+    assert!(!server.handshake_errors().is_empty());
+}
+
+#[test]
+fn missing_client_certificate_is_a_config_error() {
+    let env = TestEnv::new();
+    std::fs::remove_file(env.path().join("client.pem")).unwrap();
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("mcp.client_cert_file"), "{}", stderr(&out));
+    // And a client key readable by others is refused too.
+    let env = TestEnv::new();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(env.path().join("client.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("mcp.client_key_file"), "{}", stderr(&out));
+}
+
+#[test]
+fn oversized_reply_is_refused_whole() {
+    let (server, env) = setup();
+    server.behave(Behaviour::Oversized);
+    assert_alert(&env, "mcp_bad_reply", "body_too_large");
+}
+
+#[test]
+fn too_many_envelopes_are_refused_whole() {
+    let (server, env) = setup();
+    server.behave(Behaviour::TooMany(65));
+    assert_alert(&env, "mcp_bad_reply", "malformed");
+}
+
+#[test]
+fn slow_server_times_out() {
+    let (server, env) = setup();
+    server.behave(Behaviour::Slow(Duration::from_secs(8))); // request_timeout_secs is 3
+    assert_alert(&env, "mcp_unreachable", "timeout");
+}
+
+#[test]
+fn server_errors_and_garbage() {
+    let (server, env) = setup();
+    server.behave(Behaviour::Status(500));
+    assert_alert(&env, "mcp_bad_reply", "http_status");
+    server.behave(Behaviour::Malformed);
+    assert_alert(&env, "mcp_bad_reply", "malformed");
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let (server, env) = setup();
+    server.behave(Behaviour::Redirect);
+    let out = once(&env);
+    let ev = evidence(&out);
+    println!("{ev:#?}");
+    assert!(ev.iter().any(|l| l.contains("reason=mcp_bad_reply")), "{ev:#?}");
+    assert_eq!(server.requests().len(), 1);
+}
