@@ -22,6 +22,11 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::evidence::attest::{Attestor, Writer};
+use crate::evidence::bundle::Context;
+use crate::evidence::flush::{flush, FlushLimits};
+use crate::evidence::retention::prune;
+use crate::evidence::verify::{public_pem, PUBLIC_KEY_STATE};
 use crate::evidence::{Kind, Outcome, Record};
 use crate::exec::SystemRunner;
 use crate::keys::SigningKey;
@@ -153,15 +158,17 @@ struct Cycle {
     report: CycleReport,
     /// Evidence to attest.
     records: Vec<Record>,
-    /// Orders verified this cycle or earlier, waiting for Heal.
+    /// A `run_checks` order is queued: Detect runs every check.
     run_checks_ordered: bool,
+    /// The MCP answered this cycle's poll (Flush may skip its back-off).
+    mcp_reachable: bool,
+    /// Per-check results for the cycle bundle.
+    results: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The running agent.
 pub struct Agent {
     config: Config,
-    #[allow(dead_code)] // the evidence writer signs with it; loaded now so a bad key fails at start-up
-    key: SigningKey,
     notifier: Notifier,
     #[allow(dead_code)] // used by checks and heals
     runner: SystemRunner<Notifier>,
@@ -169,6 +176,8 @@ pub struct Agent {
     mcp: Box<dyn Transport>,
     policy: Policy,
     clock: Box<dyn Clock>,
+    attestor: Attestor,
+    flush_limits: FlushLimits,
 }
 
 impl fmt::Debug for Agent {
@@ -185,8 +194,29 @@ impl Agent {
     pub fn new(config: Config, key: SigningKey, notifier: Notifier) -> Result<Self, StartError> {
         let mcp = McpClient::new(&config.mcp, config.site_id.as_str(), config.appliance_id.as_str())
             .map_err(|e| StartError::Config(e.key.to_string(), e.message))?;
-        let store = Store::open_in(&config.state_dir).map_err(StartError::Store)?;
-        Ok(Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock)))
+        let (store, recovery) = Store::open_or_recover(&config.state_dir).map_err(StartError::Store)?;
+        let mut agent = Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock));
+        if let Some(r) = recovery {
+            let last = match &r.last_known {
+                Some(t) => format!("its last known bundle was seq {} with sha256 {}", t.seq, t.sha256),
+                None => "its last bundle is unknown (no chain.head)".to_string(),
+            };
+            let msg = format!(
+                "the state database was unreadable ({}); it was moved to {} and a new chain starts here; {last}",
+                r.error,
+                r.moved_to.display()
+            );
+            log::error!("{msg}");
+            // The first bundle of the new chain names the old one.
+            let mut rec = Record::alert("store_corrupt", "store_corrupt", msg, agent.clock.now_ms());
+            rec.pre_state = Some(serde_json::json!({
+                "old_database": r.moved_to.display().to_string(),
+                "last_known_seq": r.last_known.as_ref().map(|t| t.seq),
+                "last_known_sha256": r.last_known.as_ref().map(|t| t.sha256.clone()),
+            }));
+            agent.attestor.queue([rec]);
+        }
+        Ok(agent)
     }
 
     /// Builds the agent from its parts (tests use a fake transport or clock).
@@ -200,7 +230,29 @@ impl Agent {
     ) -> Self {
         let runner = SystemRunner::new(notifier.clone());
         let policy = Policy::from_config(&config);
-        Agent { config, key, notifier, runner, store, mcp, policy, clock }
+        let info = crate::build_info();
+        let ctx = Context {
+            site_id: config.site_id.to_string(),
+            appliance_id: config.appliance_id.to_string(),
+            deployment_mode: config.deployment_mode.as_str(),
+            version: info.version,
+            build: info.build_id(),
+            boot_id: std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string()),
+            enabled_checks: policy.actions.enabled_checks.clone(),
+        };
+        if let Err(e) = store.set_state(PUBLIC_KEY_STATE, &public_pem(&key.public())) {
+            log::warn!("cannot record the evidence public key: {e}");
+        }
+        let attestor = Attestor::new(Writer::new(ctx, key), config.evidence.summary_interval_secs);
+        let e = &config.evidence;
+        let flush_limits = FlushLimits {
+            batch_items: usize::try_from(e.flush_batch_size).unwrap_or(256),
+            max_per_flush: usize::try_from(e.flush_max_per_cycle).unwrap_or(usize::MAX),
+            time_budget: Duration::from_secs(e.flush_time_budget_secs),
+            backoff_initial: Duration::from_secs(e.flush_backoff_initial_secs),
+            backoff_max: Duration::from_secs(e.flush_backoff_max_secs),
+        };
+        Agent { config, notifier, runner, store, mcp, policy, clock, attestor, flush_limits }
     }
 
     fn enter(&self, from: State, to: State) {
@@ -242,17 +294,11 @@ impl Agent {
                 log::info!("detect: this build has no drift checks yet; nothing observed{forced}");
             }
             State::Heal => self.heal(cycle),
-            State::Attest => {
-                if cycle.records.is_empty() {
-                    log::info!("attest: nothing to record");
-                }
-                for r in cycle.records.drain(..) {
-                    // The signed, hash-chained store arrives with the evidence issue;
-                    // until then records are logged, not persisted.
-                    log::info!("attest: evidence (logged only, no signed store in this build): {}", r.summary());
-                }
+            State::Attest => self.attest(cycle),
+            State::Flush => {
+                self.flush(cycle, self.flush_limits.time_budget);
+                self.record_status(cycle, self.clock.now_ms());
             }
-            State::Flush => log::info!("flush: nothing to push (no evidence store in this build)"),
         }
     }
 
@@ -357,6 +403,111 @@ impl Agent {
         }
     }
 
+    fn attest(&mut self, cycle: &mut Cycle) {
+        let now_ms = self.clock.now_ms();
+        self.attestor.queue(cycle.records.drain(..));
+        let outcome = if cycle.report.drift_remaining { Outcome::Alert } else { Outcome::Success };
+        let mut rec = Record::new(Kind::Cycle, outcome, now_ms);
+        rec.results = Some(serde_json::Value::Object(cycle.results.clone()));
+        self.attestor.cycle(&self.store, rec, now_ms);
+        if let Ok(b) = self.store.backlog() {
+            if b.unpushed > self.config.evidence.backlog_alert_bundles {
+                let detail = format!(
+                    "{} bundles wait for the MCP (oldest from {}); nothing is dropped",
+                    b.unpushed,
+                    b.oldest_unpushed_ms.map(crate::clock::rfc3339_ms).unwrap_or_default()
+                );
+                self.attestor.queue([Record::alert("evidence_backlog", "evidence_backlog", detail, now_ms)]);
+            } else {
+                let _ = self.store.clear_alerts("evidence_backlog");
+            }
+        }
+        let r = self.attestor.attest(&self.store, now_ms);
+        match &r.error {
+            None => log::info!("attest: {} bundles written, {} repeated alerts suppressed", r.written, r.suppressed),
+            Some(e) => log::error!(
+                "attest: evidence store failed ({e}); {} records kept in memory and retried next cycle",
+                r.pending
+            ),
+        }
+    }
+
+    fn flush(&mut self, cycle: &mut Cycle, budget: Duration) {
+        let now_ms = self.clock.now_ms();
+        let limits = FlushLimits { time_budget: budget, ..self.flush_limits.clone() };
+        match flush(&self.store, self.mcp.as_ref(), &limits, now_ms, cycle.mcp_reachable) {
+            Ok(r) if r.backing_off => log::info!("flush: backing off after earlier failures"),
+            Ok(r) => {
+                let left = self.store.backlog().map(|b| b.unpushed).unwrap_or(0);
+                match &r.error {
+                    None => log::info!("flush: {} bundles pushed in {} batches; {left} unpushed", r.pushed, r.batches),
+                    Some(e) => {
+                        log::warn!(
+                            "flush: push failed ({}: {e}); {left} bundles wait, retried with back-off",
+                            e.class()
+                        );
+                        if cycle.mcp_reachable {
+                            // The poll worked but the push did not: say so next Attest.
+                            self.attestor.queue([Record::alert(
+                                "evidence_push",
+                                "mcp_bad_reply",
+                                format!("evidence push failed: {}: {e}", e.class()),
+                                now_ms,
+                            )]);
+                        }
+                    }
+                }
+            }
+            Err(e) => log::error!("flush: evidence store failed: {e}"),
+        }
+        self.prune(now_ms);
+    }
+
+    fn prune(&mut self, now_ms: i64) {
+        match prune(&self.store, self.attestor.writer(), now_ms, self.config.evidence.local_retention_days) {
+            Ok(Some(b)) => {
+                log::info!("prune: pushed bundles older than the retention removed; checkpoint is seq {}", b.seq)
+            }
+            Ok(None) => {}
+            Err(e) => log::warn!("prune: {e}"),
+        }
+    }
+
+    fn record_status(&self, cycle: &Cycle, now_ms: i64) {
+        let status = serde_json::json!({
+            "finished_at": crate::clock::rfc3339_ms(now_ms),
+            "finished_ms": now_ms,
+            "exit_code": cycle.report.exit_code(),
+            "drift_remaining": cycle.report.drift_remaining,
+            "action_failed": cycle.report.action_failed,
+            "mcp_reachable": cycle.mcp_reachable,
+            "results": cycle.results,
+        });
+        if let Err(e) = self.store.set_state(crate::status::LAST_CYCLE, &status.to_string()) {
+            log::warn!("cannot record cycle status: {e}");
+        }
+        if let Some(path) = &self.config.metrics_textfile {
+            match crate::status::Status::read(&self.store) {
+                Ok(st) => {
+                    if let Err(e) = crate::fsutil::write_atomic(path, st.prometheus().as_bytes(), 0o644) {
+                        log::warn!("metrics: cannot write {}: {e}", path.display());
+                    }
+                }
+                Err(e) => log::warn!("metrics: {e}"),
+            }
+        }
+    }
+
+    /// Writes a lifecycle bundle now (start and stop of the daemon).
+    fn lifecycle(&mut self, reason: &str, detail: String) {
+        let now_ms = self.clock.now_ms();
+        self.attestor.queue([Record::new(Kind::Lifecycle, Outcome::Success, now_ms).reason(reason).detail(detail)]);
+        let r = self.attestor.attest(&self.store, now_ms);
+        if let Some(e) = r.error {
+            log::error!("attest: cannot write the {reason} bundle: {e}");
+        }
+    }
+
     /// Executes one verified order. Only the allowlisted actions exist;
     /// those whose engine is not built yet fail honestly.
     fn run_order(&mut self, order: &Order, started_ms: i64) -> (Record, &'static str) {
@@ -377,6 +528,11 @@ impl Agent {
     /// The daemon loop: READY=1, then cycles separated by jittered sleeps
     /// until SIGTERM/SIGINT; STOPPING=1 and exit status 0.
     pub fn run(&mut self, shutdown: &Shutdown) -> i32 {
+        let info = crate::build_info();
+        self.lifecycle(
+            "start",
+            format!("compliance-agent {} started (pid {})", info.version_line(), std::process::id()),
+        );
         self.notifier.ready("idle");
         log::info!(
             "compliance-agent {} started for site {} appliance {}; polling every {} s ± {} %",
@@ -400,6 +556,10 @@ impl Agent {
         }
         log::info!("stop requested; exiting");
         self.notifier.stopping("stopping");
+        self.lifecycle("stop", "stop requested by signal".to_string());
+        // A short final flush so the stop bundle usually reaches the MCP.
+        let mut last = Cycle::default();
+        self.flush(&mut last, Duration::from_secs(5));
         crate::EXIT_OK
     }
 }

@@ -18,6 +18,27 @@ pub enum Command {
         /// Configuration file.
         config: PathBuf,
     },
+    /// Show the last cycle, backlog, last push and open alerts.
+    Status {
+        /// Configuration file (for `state_dir`).
+        config: PathBuf,
+        /// JSON instead of text.
+        json: bool,
+    },
+    /// Write bundles and signatures as files for auditors.
+    EvidenceExport {
+        /// The agent database.
+        db: PathBuf,
+        /// Output directory.
+        dir: PathBuf,
+    },
+    /// Verify signatures and the chain, from a database or an export.
+    EvidenceVerify {
+        /// Where the bundles are.
+        source: EvidenceSource,
+        /// The appliance's evidence public key (SPKI PEM).
+        pubkey: PathBuf,
+    },
     /// Write a new evidence key and its public key.
     Keygen {
         /// Private key path; the public key goes to `PATH.pub.pem`.
@@ -27,6 +48,15 @@ pub enum Command {
     Version,
     /// Print usage.
     Help,
+}
+
+/// Where `evidence verify` reads bundles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceSource {
+    /// The agent's SQLite database.
+    Db(PathBuf),
+    /// A directory written by `evidence export`.
+    Dir(PathBuf),
 }
 
 /// A usage error: the message to print before the usage text.
@@ -44,6 +74,12 @@ pub const USAGE: &str = "\
 Usage:
   compliance-agent [--config PATH] [run]     run the daemon loop (systemd Type=notify)
   compliance-agent [--config PATH] --once    run one full cycle, then exit
+  compliance-agent [--config PATH] status [--json]
+                                             last cycle, backlog, last push, alerts
+  compliance-agent evidence export --db PATH DIR
+                                             write <seq>-<bundle_id>.json(.sig) files
+  compliance-agent evidence verify (--db PATH | DIR) --pubkey PEM
+                                             check signatures and the hash chain
   compliance-agent keygen --out PATH         write an evidence key (PATH, mode 0600)
                                              and its public key (PATH.pub.pem)
   compliance-agent --version | --help
@@ -73,6 +109,11 @@ where
     let mut once = false;
     let mut sub: Option<String> = None;
     let mut out: Option<PathBuf> = None;
+    let mut json = false;
+    let mut db: Option<PathBuf> = None;
+    let mut pubkey: Option<PathBuf> = None;
+    let mut evidence_verb: Option<String> = None;
+    let mut positional: Option<PathBuf> = None;
 
     while let Some(arg) = args.pop() {
         let (flag, inline) = match arg.split_once('=') {
@@ -91,8 +132,20 @@ where
             "--config" | "-c" => set_once(&mut config, PathBuf::from(value("--config")?), "--config")?,
             "--once" => once = true,
             "--out" if sub.as_deref() == Some("keygen") => set_once(&mut out, PathBuf::from(value("--out")?), "--out")?,
+            "--json" if sub.as_deref() == Some("status") => json = true,
+            "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
+            "--pubkey" if evidence_verb.as_deref() == Some("verify") => {
+                set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
+            }
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
-            word if sub.is_none() && matches!(word, "run" | "keygen") => sub = Some(word.to_string()),
+            word if sub.is_none() && matches!(word, "run" | "keygen" | "status" | "evidence") => {
+                sub = Some(word.to_string())
+            }
+            word if sub.as_deref() == Some("evidence") && evidence_verb.is_none() => match word {
+                "export" | "verify" => evidence_verb = Some(word.to_string()),
+                other => return Err(UsageError(format!("unknown evidence command {other:?} (export or verify)"))),
+            },
+            word if evidence_verb.is_some() && positional.is_none() => positional = Some(PathBuf::from(word)),
             word if sub.is_none() => return Err(UsageError(format!("unknown command {word:?}"))),
             word => return Err(UsageError(format!("unexpected argument {word:?}"))),
         }
@@ -103,6 +156,28 @@ where
         (None, true) => Ok(Command::Once { config: config_path() }),
         (None | Some("run"), false) => Ok(Command::Run { config: config_path() }),
         (Some("run"), true) => Err(UsageError("--once and run exclude each other".into())),
+        (Some("status"), false) => Ok(Command::Status { config: config_path(), json }),
+        (Some("evidence"), false) => {
+            if config.is_some() {
+                return Err(UsageError("evidence commands take no --config".into()));
+            }
+            match evidence_verb.as_deref() {
+                Some("export") => Ok(Command::EvidenceExport {
+                    db: db.ok_or_else(|| UsageError("evidence export needs --db PATH".into()))?,
+                    dir: positional.ok_or_else(|| UsageError("evidence export needs an output DIR".into()))?,
+                }),
+                Some("verify") => {
+                    let source = match (db, positional) {
+                        (Some(d), None) => EvidenceSource::Db(d),
+                        (None, Some(dir)) => EvidenceSource::Dir(dir),
+                        _ => return Err(UsageError("evidence verify needs exactly one of --db PATH or DIR".into())),
+                    };
+                    let pubkey = pubkey.ok_or_else(|| UsageError("evidence verify needs --pubkey PEM".into()))?;
+                    Ok(Command::EvidenceVerify { source, pubkey })
+                }
+                _ => Err(UsageError("evidence needs export or verify".into())),
+            }
+        }
         (Some("keygen"), false) => {
             if config.is_some() {
                 return Err(UsageError("keygen takes no --config".into()));
@@ -143,6 +218,26 @@ mod tests {
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert_eq!(p(&["--help"]).unwrap(), Command::Help);
         assert_eq!(p(&["run", "--help"]).unwrap(), Command::Help);
+        assert_eq!(
+            p(&["status"]).unwrap(),
+            Command::Status { config: PathBuf::from(crate::config::DEFAULT_PATH), json: false }
+        );
+        assert_eq!(
+            p(&["--config", "/c", "status", "--json"]).unwrap(),
+            Command::Status { config: "/c".into(), json: true }
+        );
+        assert_eq!(
+            p(&["evidence", "export", "--db", "/d.db", "/out"]).unwrap(),
+            Command::EvidenceExport { db: "/d.db".into(), dir: "/out".into() }
+        );
+        assert_eq!(
+            p(&["evidence", "verify", "--db", "/d.db", "--pubkey", "/k.pem"]).unwrap(),
+            Command::EvidenceVerify { source: EvidenceSource::Db("/d.db".into()), pubkey: "/k.pem".into() }
+        );
+        assert_eq!(
+            p(&["evidence", "verify", "/out", "--pubkey", "/k.pem"]).unwrap(),
+            Command::EvidenceVerify { source: EvidenceSource::Dir("/out".into()), pubkey: "/k.pem".into() }
+        );
     }
 
     #[test]
@@ -159,6 +254,14 @@ mod tests {
             &["keygen", "--once", "--out", "/k"],
             &["--out", "/k"],
             &["keygen", "--config", "/c", "--out", "/k"],
+            &["status", "--once"],
+            &["--json"],
+            &["evidence"],
+            &["evidence", "frob"],
+            &["evidence", "export", "/out"],
+            &["evidence", "verify", "/out"],
+            &["evidence", "verify", "--db", "/d", "/out", "--pubkey", "/k"],
+            &["evidence", "export", "--db", "/d", "/out", "/extra"],
         ] {
             assert!(p(bad).is_err(), "{bad:?}");
         }

@@ -3,12 +3,13 @@
 #![forbid(unsafe_code)]
 
 use compliance_agent::agent::{Agent, StartError};
-use compliance_agent::cli::{self, Command, USAGE};
+use compliance_agent::cli::{self, Command, EvidenceSource, USAGE};
 use compliance_agent::config::Config;
 use compliance_agent::keys::{self, SigningKey};
 use compliance_agent::notify::Notifier;
 use compliance_agent::signals::Shutdown;
-use compliance_agent::{build_info, logging, EXIT_CONFIG, EXIT_DRIFT, EXIT_OK, EXIT_USAGE};
+use compliance_agent::status::Status;
+use compliance_agent::{build_info, logging, store, EXIT_CONFIG, EXIT_DATAERR, EXIT_DRIFT, EXIT_OK, EXIT_USAGE};
 use std::path::Path;
 
 fn main() {
@@ -28,8 +29,86 @@ fn main() {
         Ok(Command::Keygen { out }) => keygen(&out),
         Ok(Command::Run { config }) => agent(&config, false),
         Ok(Command::Once { config }) => agent(&config, true),
+        Ok(Command::Status { config, json }) => status(&config, json),
+        Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
+        Ok(Command::EvidenceVerify { source, pubkey }) => verify(&source, &pubkey),
     };
     std::process::exit(code);
+}
+
+fn status(config_path: &Path, json: bool) -> i32 {
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("compliance-agent: configuration error: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    let db = config.state_dir.join(store::DB_FILE);
+    let st = match store::Store::open_read_only(&db).and_then(|s| Status::read(&s)) {
+        Ok(st) => st,
+        Err(e) => {
+            eprintln!("compliance-agent: status: {e}");
+            return EXIT_DRIFT;
+        }
+    };
+    if json {
+        println!("{}", st.to_json());
+    } else {
+        print!("{}", st.to_text());
+    }
+    if st.exit_code() == Some(EXIT_OK) {
+        EXIT_OK
+    } else {
+        EXIT_DRIFT
+    }
+}
+
+fn export(db: &Path, dir: &Path) -> i32 {
+    match compliance_agent::evidence::verify::export(db, dir) {
+        Ok(n) => {
+            println!("exported {n} bundles to {}", dir.display());
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("compliance-agent: evidence export: {e}");
+            EXIT_DRIFT
+        }
+    }
+}
+
+fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
+    let key =
+        match std::fs::read_to_string(pubkey).map_err(|e| e.to_string()).and_then(|t| keys::parse_public_key_pem(&t)) {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("compliance-agent: evidence verify: {}: {e}", pubkey.display());
+                return EXIT_USAGE;
+            }
+        };
+    let result = match source {
+        EvidenceSource::Db(db) => compliance_agent::evidence::verify::verify_db(db, key),
+        EvidenceSource::Dir(dir) => compliance_agent::evidence::verify::verify_dir(dir, key),
+    };
+    match result {
+        Err(e) => {
+            eprintln!("compliance-agent: evidence verify: {e}");
+            EXIT_DATAERR
+        }
+        Ok(v) => {
+            for p in &v.problems {
+                println!("FAIL {p}");
+            }
+            let range = v.range.map(|(a, b)| format!("seq {a}..={b}")).unwrap_or_else(|| "no bundles".into());
+            if v.ok() {
+                println!("OK {} bundles ({range}): every signature verifies and the chain is intact", v.checked);
+                EXIT_OK
+            } else {
+                println!("FAILED {} problems in {} bundles ({range})", v.problems.len(), v.checked);
+                EXIT_DATAERR
+            }
+        }
+    }
 }
 
 fn keygen(out: &Path) -> i32 {

@@ -48,6 +48,36 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX orders_by_id ON orders(order_id) WHERE order_id IS NOT NULL;
     CREATE INDEX orders_by_state ON orders(state);",
+    // 2: the evidence chain and outbox, receipts, small state, alert episodes.
+    "CREATE TABLE bundles (
+        seq         INTEGER PRIMARY KEY,  -- 1, 2, 3 … no gaps (except pruned prefixes)
+        bundle_id   TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,        -- hex SHA-256 of bytes
+        bytes       BLOB NOT NULL,        -- exactly what was signed and is sent
+        signature   BLOB NOT NULL,        -- raw 64-byte Ed25519
+        created_ms  INTEGER NOT NULL,
+        pushed_ms   INTEGER,              -- set only on a matching receipt
+        receipt_at  TEXT                  -- the server's received_at
+    ) STRICT;
+    CREATE INDEX bundles_unpushed ON bundles(seq) WHERE pushed_ms IS NULL;
+    CREATE TABLE chain (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        seq    INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO chain (id, seq, sha256) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+    CREATE TABLE state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE alerts (
+        key           TEXT PRIMARY KEY,   -- e.g. mcp_unreachable, drift:services
+        reason        TEXT NOT NULL,
+        detail        TEXT,
+        first_ms      INTEGER NOT NULL,
+        last_alert_ms INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The open database.
@@ -56,6 +86,92 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
 }
+
+/// A bundle as the chain writer hands it to the store.
+#[derive(Debug, Clone)]
+pub struct NewBundle {
+    /// Unique id.
+    pub bundle_id: String,
+    /// Bundle kind (for queries and status).
+    pub kind: String,
+    /// The exact bytes.
+    pub bytes: Vec<u8>,
+    /// Raw Ed25519 signature over `bytes`.
+    pub signature: [u8; 64],
+    /// Creation time, Unix ms.
+    pub created_ms: i64,
+}
+
+/// A stored bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBundle {
+    /// Position in the chain.
+    pub seq: u64,
+    /// Unique id.
+    pub bundle_id: String,
+    /// Bundle kind.
+    pub kind: String,
+    /// Hex SHA-256 of `bytes`.
+    pub sha256: String,
+    /// The exact bytes.
+    pub bytes: Vec<u8>,
+    /// Raw signature.
+    pub signature: Vec<u8>,
+    /// Creation time, Unix ms.
+    pub created_ms: i64,
+    /// When a matching receipt arrived, Unix ms.
+    pub pushed_ms: Option<i64>,
+}
+
+/// The end of the chain: the last seq written and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainTip {
+    /// 0 before the first bundle.
+    pub seq: u64,
+    /// 64 zeros before the first bundle.
+    pub sha256: String,
+}
+
+/// Outbox figures for status and alerts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Backlog {
+    /// Bundles without a matching receipt.
+    pub unpushed: u64,
+    /// Creation time of the oldest of them, Unix ms.
+    pub oldest_unpushed_ms: Option<i64>,
+    /// Bundles stored locally in all.
+    pub stored: u64,
+}
+
+/// An open alert episode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertEpisode {
+    /// Condition key.
+    pub key: String,
+    /// Evidence reason.
+    pub reason: String,
+    /// Last detail.
+    pub detail: Option<String>,
+    /// When the condition was first seen, Unix ms.
+    pub first_ms: i64,
+    /// When it was last written as evidence, Unix ms.
+    pub last_alert_ms: i64,
+}
+
+/// What a corrupt database was replaced by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Where the unreadable database now is.
+    pub moved_to: PathBuf,
+    /// Why it was unreadable.
+    pub error: String,
+    /// The last chain tip recorded beside it (`chain.head`), if any.
+    pub last_known: Option<ChainTip>,
+}
+
+/// The file beside the database that remembers the chain tip, so that a
+/// replacement chain can name where the old one ended.
+pub const HEAD_FILE: &str = "chain.head";
 
 /// An order waiting to run, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +227,76 @@ impl Store {
         let conn = Connection::open(path).map_err(|e| StoreError { path: path.to_path_buf(), what: e.to_string() })?;
         let store = Store { conn, path: path.to_path_buf() };
         store.setup()?;
+        Ok(store)
+    }
+
+    /// Opens `state_dir/agent.db`; if it is corrupt or not a database, moves
+    /// it aside (never deletes it), starts a fresh one, and says so.
+    pub fn open_or_recover(state_dir: &Path) -> Result<(Store, Option<Recovery>), StoreError> {
+        match Self::open_in(state_dir) {
+            Ok(s) => match s.quick_check() {
+                Ok(()) => Ok((s, None)),
+                Err(why) => {
+                    drop(s);
+                    Self::recover(state_dir, why)
+                }
+            },
+            Err(e) if is_corruption(&e.what) => Self::recover(state_dir, e.what),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn recover(state_dir: &Path, error: String) -> Result<(Store, Option<Recovery>), StoreError> {
+        let db = state_dir.join(DB_FILE);
+        let stamp =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let moved_to = state_dir.join(format!("{DB_FILE}.corrupt-{stamp}"));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", db.display()));
+            if from.exists() {
+                let to = PathBuf::from(format!("{}{suffix}", moved_to.display()));
+                std::fs::rename(&from, &to).map_err(|e| StoreError {
+                    path: from.clone(),
+                    what: format!("database is unreadable ({error}) and cannot be moved aside: {e}"),
+                })?;
+            }
+        }
+        let last_known = read_head(state_dir);
+        let store = Self::open_in(state_dir)?;
+        Ok((store, Some(Recovery { moved_to, error, last_known })))
+    }
+
+    /// `PRAGMA quick_check`: catches page-level corruption at start-up.
+    fn quick_check(&self) -> Result<(), String> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check").map_err(|e| e.to_string())?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| e.to_string())?
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        if rows == ["ok"] {
+            Ok(())
+        } else {
+            Err(format!("quick_check: {}", rows.join("; ")))
+        }
+    }
+
+    /// Opens an existing database read-only, without migrating (export,
+    /// verify, status).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| StoreError { path: path.to_path_buf(), what: e.to_string() })?;
+        let store = Store { conn, path: path.to_path_buf() };
+        store.conn.busy_timeout(Duration::from_secs(5)).map_err(|e| store.err(e))?;
+        let version: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| store.err(e))?;
+        if version < 2 || version > MIGRATIONS.len() as i64 {
+            return Err(StoreError {
+                path: path.to_path_buf(),
+                what: format!("not an agent database of a known schema (user_version {version})"),
+            });
+        }
         Ok(store)
     }
 
@@ -220,6 +406,278 @@ impl Store {
             .execute("DELETE FROM orders WHERE keep_until < ?1 AND state NOT IN ('queued', 'running')", [now])
             .map_err(|e| self.err(e))
     }
+}
+
+impl Store {
+    /// The current chain tip.
+    pub fn chain_tip(&self) -> Result<ChainTip, StoreError> {
+        self.conn
+            .query_row("SELECT seq, sha256 FROM chain WHERE id = 1", [], |r| {
+                Ok(ChainTip { seq: r.get::<_, i64>(0)? as u64, sha256: r.get(1)? })
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// Appends one bundle in a single transaction: `build` gets the next seq
+    /// and the previous hash and returns the signed bundle; the row, the new
+    /// chain tip (and with it the outbox entry) commit together or not at
+    /// all. Optionally deletes the pruned prefix `..=prune_through` in the
+    /// same transaction (the prune bundle and the deletion are atomic).
+    pub fn append_bundle(
+        &self,
+        prune_through: Option<u64>,
+        build: impl FnOnce(u64, &str) -> NewBundle,
+    ) -> Result<StoredBundle, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tip: ChainTip = tx
+            .query_row("SELECT seq, sha256 FROM chain WHERE id = 1", [], |r| {
+                Ok(ChainTip { seq: r.get::<_, i64>(0)? as u64, sha256: r.get(1)? })
+            })
+            .map_err(|e| self.err(e))?;
+        let seq = tip.seq + 1;
+        let b = build(seq, &tip.sha256);
+        let sha256 = crate::encoding::sha256_hex(&b.bytes);
+        if let Some(through) = prune_through {
+            tx.execute("DELETE FROM bundles WHERE seq <= ?1 AND pushed_ms IS NOT NULL", [through as i64])
+                .map_err(|e| self.err(e))?;
+        }
+        tx.execute(
+            "INSERT INTO bundles (seq, bundle_id, kind, sha256, bytes, signature, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![seq as i64, b.bundle_id, b.kind, sha256, b.bytes, &b.signature[..], b.created_ms],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute("UPDATE chain SET seq = ?1, sha256 = ?2 WHERE id = 1", params![seq as i64, sha256])
+            .map_err(|e| self.err(e))?;
+        crate::crashpoint::hit("attest-before-commit");
+        tx.commit().map_err(|e| self.err(e))?;
+        crate::crashpoint::hit("attest-after-commit");
+        Ok(StoredBundle {
+            seq,
+            bundle_id: b.bundle_id,
+            kind: b.kind,
+            sha256,
+            bytes: b.bytes,
+            signature: b.signature.to_vec(),
+            created_ms: b.created_ms,
+            pushed_ms: None,
+        })
+    }
+
+    /// Up to `limit` unpushed bundles in seq order, starting after `after`.
+    pub fn unpushed(&self, after: u64, limit: usize) -> Result<Vec<StoredBundle>, StoreError> {
+        self.bundles_where("WHERE pushed_ms IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2", after, limit)
+    }
+
+    /// Bundles with seq > `after`, in order, at most `limit` (export, verify).
+    pub fn bundles_after(&self, after: u64, limit: usize) -> Result<Vec<StoredBundle>, StoreError> {
+        self.bundles_where("WHERE seq > ?1 ORDER BY seq LIMIT ?2", after, limit)
+    }
+
+    fn bundles_where(&self, clause: &str, after: u64, limit: usize) -> Result<Vec<StoredBundle>, StoreError> {
+        let sql = format!(
+            "SELECT seq, bundle_id, kind, sha256, bytes, signature, created_ms, pushed_ms FROM bundles {clause}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![after as i64, limit as i64], |r| {
+                Ok(StoredBundle {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    bundle_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    sha256: r.get(3)?,
+                    bytes: r.get(4)?,
+                    signature: r.get(5)?,
+                    created_ms: r.get(6)?,
+                    pushed_ms: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Records a receipt: marks the bundle pushed if `sha256` matches what
+    /// was stored. Returns false (and changes nothing) on a mismatch.
+    pub fn mark_pushed(
+        &self,
+        bundle_id: &str,
+        sha256: &str,
+        received_at: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE bundles SET pushed_ms = ?4, receipt_at = ?3 WHERE bundle_id = ?1 AND sha256 = ?2 AND pushed_ms IS NULL",
+                params![bundle_id, sha256.to_ascii_lowercase(), received_at, now_ms],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    /// Outbox figures.
+    pub fn backlog(&self) -> Result<Backlog, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM bundles WHERE pushed_ms IS NULL),
+                        (SELECT min(created_ms) FROM bundles WHERE pushed_ms IS NULL),
+                        (SELECT count(*) FROM bundles)",
+                [],
+                |r| {
+                    Ok(Backlog {
+                        unpushed: r.get::<_, i64>(0)? as u64,
+                        oldest_unpushed_ms: r.get(1)?,
+                        stored: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The longest prefix of the chain that is pushed and created before
+    /// `before_ms`: `(first seq, last seq, last sha256)`, or None.
+    pub fn prunable_prefix(&self, before_ms: i64) -> Result<Option<(u64, u64, String)>, StoreError> {
+        let first: Option<i64> =
+            self.conn.query_row("SELECT min(seq) FROM bundles", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let Some(first) = first else { return Ok(None) };
+        // The first bundle that must stay: unpushed, or too young.
+        let stop: Option<i64> = self
+            .conn
+            .query_row("SELECT min(seq) FROM bundles WHERE pushed_ms IS NULL OR created_ms >= ?1", [before_ms], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let last = match stop {
+            Some(s) => s - 1,
+            None => self
+                .conn
+                .query_row("SELECT max(seq) FROM bundles", [], |r| r.get::<_, i64>(0))
+                .map_err(|e| self.err(e))?,
+        };
+        if last < first {
+            return Ok(None);
+        }
+        let sha: String = self
+            .conn
+            .query_row("SELECT sha256 FROM bundles WHERE seq = ?1", [last], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(Some((first as u64, last as u64, sha)))
+    }
+
+    /// A small state value.
+    pub fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets a small state value.
+    pub fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The open alert episode for `key`, if any.
+    pub fn alert(&self, key: &str) -> Result<Option<AlertEpisode>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts WHERE key = ?1",
+                [key],
+                row_to_alert,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Opens or refreshes an alert episode; `alerted` says whether evidence
+    /// was written now (then `last_alert_ms` moves).
+    pub fn touch_alert(
+        &self,
+        key: &str,
+        reason: &str,
+        detail: Option<&str>,
+        now_ms: i64,
+        alerted: bool,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO alerts (key, reason, detail, first_ms, last_alert_ms) VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT(key) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
+                   last_alert_ms = CASE WHEN ?5 THEN excluded.last_alert_ms ELSE alerts.last_alert_ms END",
+                params![key, reason, detail, now_ms, alerted],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Closes the episodes whose keys start with `prefix`; returns them.
+    pub fn clear_alerts(&self, prefix: &str) -> Result<Vec<AlertEpisode>, StoreError> {
+        let like = format!("{}%", prefix.replace('%', "").replace('_', "\\_"));
+        let open = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts WHERE key LIKE ?1 ESCAPE '\\'",
+                )
+                .map_err(|e| self.err(e))?;
+            let rows = stmt.query_map([&like], row_to_alert).map_err(|e| self.err(e))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?
+        };
+        self.conn.execute("DELETE FROM alerts WHERE key LIKE ?1 ESCAPE '\\'", [&like]).map_err(|e| self.err(e))?;
+        Ok(open)
+    }
+
+    /// All open alert episodes.
+    pub fn open_alerts(&self) -> Result<Vec<AlertEpisode>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts ORDER BY first_ms")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], row_to_alert).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Caps the database at `pages` pages (`PRAGMA max_page_count`), so
+    /// writes beyond it fail with SQLITE_FULL exactly as on a full disk.
+    /// For tests of the disk-full path; the agent never calls it.
+    #[doc(hidden)]
+    pub fn simulate_full_disk(&self, pages: u64) -> Result<(), StoreError> {
+        self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(())).map_err(|e| self.err(e))
+    }
+
+    /// Writes `chain.head` beside the database (atomically, fsync'd) so a
+    /// replacement chain can name where this one ended.
+    pub fn write_head(&self, tip: &ChainTip) -> std::io::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        crate::fsutil::write_atomic(&dir.join(HEAD_FILE), format!("{} {}\n", tip.seq, tip.sha256).as_bytes(), 0o600)
+    }
+}
+
+fn row_to_alert(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertEpisode> {
+    Ok(AlertEpisode {
+        key: r.get(0)?,
+        reason: r.get(1)?,
+        detail: r.get(2)?,
+        first_ms: r.get(3)?,
+        last_alert_ms: r.get(4)?,
+    })
+}
+
+fn read_head(state_dir: &Path) -> Option<ChainTip> {
+    let text = std::fs::read_to_string(state_dir.join(HEAD_FILE)).ok()?;
+    let (seq, sha) = text.trim().split_once(' ')?;
+    let sha = sha.trim();
+    let seq = seq.parse().ok()?;
+    (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| ChainTip { seq, sha256: sha.to_string() })
+}
+
+fn is_corruption(what: &str) -> bool {
+    what.contains("malformed") || what.contains("not a database") || what.contains("corrupt")
 }
 
 #[cfg(test)]

@@ -35,9 +35,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Evidence lines the agent logged in Attest.
+/// Evidence bundles the agent wrote (as logged in Attest), except the
+/// cycle summaries.
 fn evidence(o: &Output) -> Vec<String> {
-    stderr(o).lines().filter_map(|l| l.split_once("attest: evidence").map(|(_, r)| r.to_string())).collect()
+    stderr(o)
+        .lines()
+        .filter_map(|l| l.split_once("attest: bundle ").map(|(_, r)| r.to_string()))
+        .filter(|l| !l.contains(": cycle/"))
+        .collect()
 }
 
 /// Runs one cycle and asserts it went through all states and exited 0
@@ -67,7 +72,9 @@ fn poll_sends_site_and_appliance() {
     let out = once(&env);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let reqs = server.requests();
-    assert_eq!(reqs, ["GET /api/v1/orders?site_id=clinic-042&appliance_id=appl-01 HTTP/1.1"]);
+    assert_eq!(reqs[0], "GET /api/v1/orders?site_id=clinic-042&appliance_id=appl-01 HTTP/1.1");
+    // Then Flush pushes the cycle's evidence.
+    assert_eq!(reqs[1..], ["POST /api/v1/evidence HTTP/1.1"]);
     assert!(stderr(&out).contains("poll: 0 envelopes"));
 }
 
@@ -167,9 +174,9 @@ fn run_checks_runs_once_duplicates_are_silent_and_replay_survives_restart() {
     assert!(evidence(&out).is_empty(), "{:?}", evidence(&out));
     assert!(stderr(&out).contains("1 already seen"));
 
-    // Same id, different bytes (re-issued with a new timestamp): replay.
+    // Same id, different bytes (re-issued with another TTL): replay.
     let mut again = payload("o-run", "run_checks", json!({}));
-    again["issued_at"] = json!(now() - 1);
+    again["ttl_secs"] = json!(901);
     server.set_orders(vec![envelope(&again)]);
     let out = once(&env);
     let ev = evidence(&out);
@@ -314,5 +321,6 @@ fn redirects_are_not_followed() {
     let ev = evidence(&out);
     println!("{ev:#?}");
     assert!(ev.iter().any(|l| l.contains("reason=mcp_bad_reply")), "{ev:#?}");
-    assert_eq!(server.requests().len(), 1);
+    // One GET (and the evidence POST) were answered with 302; neither was followed.
+    assert_eq!(server.requests().iter().filter(|r| r.starts_with("GET")).count(), 1);
 }

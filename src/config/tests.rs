@@ -163,6 +163,15 @@ fn intervals_must_be_positive() {
 }
 
 #[test]
+fn evidence_flush_limits() {
+    let c = parse(&valid()).unwrap();
+    assert_eq!((c.evidence.flush_batch_size, c.evidence.flush_max_per_cycle), (256, 4096));
+    assert_eq!(error_with("evidence.flush_batch_size", json!(257)).key, "evidence.flush_batch_size");
+    assert_eq!(error_with("evidence.flush_backoff_max_secs", json!(1)).key, "evidence.flush_backoff_max_secs");
+    assert_eq!(error_with("evidence.backlog_alert_bundles", json!(0)).key, "evidence.backlog_alert_bundles");
+}
+
+#[test]
 fn jitter_is_0_to_50() {
     assert!(parse(&{
         let mut v = valid();

@@ -4,6 +4,13 @@
 //! becomes a signed, hash-chained bundle in the Attest state. Must never:
 //! carry patient data or raw attacker-supplied bytes in bulk.
 
+pub mod attest;
+pub mod bundle;
+pub mod controls;
+pub mod flush;
+pub mod retention;
+pub mod verify;
+
 use crate::checks::CheckName;
 use crate::exec::CommandRecord;
 use serde::Serialize;
@@ -25,6 +32,20 @@ pub enum Kind {
     Lifecycle,
     /// A retention checkpoint.
     Prune,
+}
+
+impl Kind {
+    /// The evidence spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cycle => "cycle",
+            Kind::Remediation => "remediation",
+            Kind::Order => "order",
+            Kind::Alert => "alert",
+            Kind::Lifecycle => "lifecycle",
+            Kind::Prune => "prune",
+        }
+    }
 }
 
 /// The result (design §5 `outcome`).
@@ -115,6 +136,10 @@ pub struct Record {
     /// For `cycle`: every check's result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Value>,
+    /// For alerts: the condition's key; a persisting condition is written
+    /// at most once per summary interval.
+    #[serde(skip)]
+    pub alert_key: Option<String>,
 }
 
 impl Record {
@@ -133,7 +158,16 @@ impl Record {
             post_state: None,
             actions: Vec::new(),
             results: None,
+            alert_key: None,
         }
+    }
+
+    /// An alert about a persisting condition `key` (re-alerted at most once
+    /// per summary interval while it lasts).
+    pub fn alert(key: &str, reason: &str, detail: impl Into<String>, now_ms: i64) -> Record {
+        let mut r = Record::new(Kind::Alert, Outcome::Alert, now_ms).reason(reason).detail(detail);
+        r.alert_key = Some(key.to_string());
+        r
     }
 
     /// Sets the reason.

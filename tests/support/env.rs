@@ -80,7 +80,33 @@ impl TestEnv {
     /// Points the agent at an MCP (and rewrites the config).
     pub fn set_mcp_url(&self, url: &str) {
         *self.mcp_url.borrow_mut() = url.to_string();
-        self.write_config(&self.config_json());
+        let url = url.to_string();
+        self.patch(move |v| v["mcp"]["base_url"] = serde_json::Value::String(url));
+    }
+
+    /// Edits the current config file as JSON.
+    pub fn patch(&self, f: impl FnOnce(&mut serde_json::Value)) {
+        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&self.config).unwrap()).unwrap();
+        f(&mut v);
+        self.write_config(&serde_json::to_string_pretty(&v).unwrap());
+    }
+
+    /// The agent's state directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// The agent's database.
+    pub fn db(&self) -> PathBuf {
+        self.state_dir().join("agent.db")
+    }
+
+    /// The evidence public key as PEM, written beside the private key.
+    pub fn pubkey_pem(&self) -> PathBuf {
+        let path = self.dir.path().join("evidence.pub.pem");
+        let key = compliance_agent::keys::SigningKey::from_seed([7u8; 32]);
+        std::fs::write(&path, compliance_agent::keys::public_key_pem(&key.public())).unwrap();
+        path
     }
 
     /// Replaces the config file.

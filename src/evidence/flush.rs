@@ -1,0 +1,185 @@
+//! Flush: pushing the outbox to the MCP (design §4 POST /api/v1/evidence).
+//!
+//! Unpushed bundles go in seq order, in batches of at most 256 items and
+//! 1 MiB of request body. A bundle is marked pushed only on a receipt whose
+//! sha256 matches the stored bytes. Failures back off exponentially (capped,
+//! with jitter); one Flush stops after a time budget and a bundle budget, so
+//! a large backlog drains over several cycles at a steady rate instead of
+//! flooding the server or delaying the loop.
+
+use crate::encoding::base64_encode;
+use crate::mcp::{EvidenceItem, McpError, Transport};
+use crate::store::{Store, StoreError, StoredBundle};
+use std::time::{Duration, Instant};
+
+/// Protocol limit: items per POST.
+pub const MAX_BATCH_ITEMS: usize = 256;
+/// Protocol limit: request body bytes per POST.
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
+
+const FAILURES: &str = "flush.failures";
+const NEXT_ATTEMPT_MS: &str = "flush.next_attempt_ms";
+const LAST_PUSH_MS: &str = "flush.last_push_ms";
+
+/// Flush limits (from `evidence.*` config).
+#[derive(Debug, Clone)]
+pub struct FlushLimits {
+    /// Items per batch (≤ 256).
+    pub batch_items: usize,
+    /// Bundles pushed per Flush at most.
+    pub max_per_flush: usize,
+    /// Wall time one Flush may take.
+    pub time_budget: Duration,
+    /// First back-off delay.
+    pub backoff_initial: Duration,
+    /// Back-off cap.
+    pub backoff_max: Duration,
+}
+
+/// What one Flush did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Bundles marked pushed.
+    pub pushed: usize,
+    /// POSTs made.
+    pub batches: usize,
+    /// Receipts that did not match (bundle stays unpushed).
+    pub mismatched: usize,
+    /// Skipped because of back-off.
+    pub backing_off: bool,
+    /// The failure that ended this Flush, if any.
+    pub error: Option<McpError>,
+    /// Stopped because a budget ran out (more remains).
+    pub budget_exhausted: bool,
+}
+
+/// The time of the last successful push (Unix ms), from the store.
+pub fn last_push_ms(store: &Store) -> Option<i64> {
+    store.get_state(LAST_PUSH_MS).ok().flatten().and_then(|v| v.parse().ok())
+}
+
+/// Pushes unpushed bundles. `force` ignores the back-off (the MCP just
+/// answered a poll, so it is reachable).
+pub fn flush(
+    store: &Store,
+    mcp: &dyn Transport,
+    limits: &FlushLimits,
+    now_ms: i64,
+    force: bool,
+) -> Result<FlushReport, StoreError> {
+    let mut report = FlushReport::default();
+    let next_attempt: i64 = store.get_state(NEXT_ATTEMPT_MS)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    if !force && now_ms < next_attempt {
+        report.backing_off = true;
+        return Ok(report);
+    }
+    let started = Instant::now();
+    let batch_items = limits.batch_items.clamp(1, MAX_BATCH_ITEMS);
+    let mut after = 0u64;
+    loop {
+        if report.pushed >= limits.max_per_flush || started.elapsed() >= limits.time_budget {
+            report.budget_exhausted = !store.unpushed(after, 1)?.is_empty();
+            break;
+        }
+        let want = batch_items.min(limits.max_per_flush - report.pushed);
+        let candidates = store.unpushed(after, want)?;
+        if candidates.is_empty() {
+            break;
+        }
+        let batch = fit_batch(&candidates);
+        after = batch.last().map_or(after, |b| b.seq);
+        let items: Vec<EvidenceItem> = batch
+            .iter()
+            .map(|b| EvidenceItem {
+                bundle_id: b.bundle_id.clone(),
+                bundle: base64_encode(&b.bytes),
+                signature: base64_encode(&b.signature),
+            })
+            .collect();
+        crate::crashpoint::hit("flush-before-post");
+        report.batches += 1;
+        match mcp.post_evidence(&items) {
+            Err(e) => {
+                record_failure(store, limits, now_ms)?;
+                report.error = Some(e);
+                return Ok(report);
+            }
+            Ok(receipts) => {
+                crate::crashpoint::hit("flush-after-post");
+                for r in receipts {
+                    if !batch.iter().any(|b| b.bundle_id == r.bundle_id) {
+                        continue;
+                    }
+                    if store.mark_pushed(&r.bundle_id, &r.sha256, &r.received_at, now_ms)? {
+                        report.pushed += 1;
+                    } else {
+                        report.mismatched += 1;
+                        log::warn!("flush: receipt for {} does not match the stored bytes; will re-send", r.bundle_id);
+                    }
+                }
+                crate::crashpoint::hit("flush-after-receipts");
+            }
+        }
+    }
+    if report.batches > 0 && report.error.is_none() {
+        store.set_state(FAILURES, "0")?;
+        store.set_state(NEXT_ATTEMPT_MS, "0")?;
+        if report.pushed > 0 {
+            store.set_state(LAST_PUSH_MS, &now_ms.to_string())?;
+        }
+    }
+    Ok(report)
+}
+
+/// The longest prefix of `candidates` whose request body stays under the
+/// byte limit (always at least one bundle; bundles are capped well below).
+fn fit_batch(candidates: &[StoredBundle]) -> &[StoredBundle] {
+    let mut total = 2; // [ ]
+    for (i, b) in candidates.iter().enumerate() {
+        let item = b.bytes.len().div_ceil(3) * 4 + 88 + b.bundle_id.len() + 48;
+        if i > 0 && total + item > MAX_BATCH_BYTES {
+            return &candidates[..i];
+        }
+        total += item;
+    }
+    candidates
+}
+
+fn record_failure(store: &Store, limits: &FlushLimits, now_ms: i64) -> Result<(), StoreError> {
+    let failures: u32 = store.get_state(FAILURES)?.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0).saturating_add(1);
+    store.set_state(FAILURES, &failures.to_string())?;
+    let delay = backoff(failures, limits.backoff_initial, limits.backoff_max, crate::rand::u64());
+    store.set_state(NEXT_ATTEMPT_MS, &(now_ms + delay.as_millis() as i64).to_string())
+}
+
+/// Capped exponential back-off with jitter: `initial · 2^(n-1)`, capped at
+/// `max`, then a random 50–100 % of that (so appliances that lost the MCP
+/// together do not return in lock-step).
+pub fn backoff(failures: u32, initial: Duration, max: Duration, random: u64) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    let full = initial.saturating_mul(1 << exp).min(max);
+    let ms = full.as_millis() as u64;
+    let half = ms / 2;
+    Duration::from_millis(half + if half == 0 { 0 } else { random % (ms - half + 1) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let i = Duration::from_secs(30);
+        let m = Duration::from_secs(600);
+        assert_eq!(backoff(1, i, m, 0), Duration::from_secs(15));
+        assert_eq!(backoff(1, i, m, 15_000), Duration::from_secs(30));
+        assert_eq!(backoff(2, i, m, 0), Duration::from_secs(30));
+        assert_eq!(backoff(3, i, m, 0), Duration::from_secs(60));
+        assert_eq!(backoff(10, i, m, 0), Duration::from_secs(300));
+        assert_eq!(backoff(u32::MAX, i, m, 0), Duration::from_secs(300));
+        for r in [0, 7, 123_456_789] {
+            let d = backoff(40, i, m, r);
+            assert!(d >= Duration::from_secs(300) && d <= m, "{d:?}");
+        }
+    }
+}
