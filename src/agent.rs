@@ -308,14 +308,26 @@ impl Agent {
             Ok(e) => e,
             Err(e) => {
                 log::warn!("poll: MCP {} failure: {e}; continuing offline", e.class());
-                cycle.records.push(
-                    Record::new(Kind::Alert, Outcome::Alert, now_ms)
-                        .reason(e.reason())
-                        .detail(format!("{}: {e}", e.class())),
-                );
+                // One episode per failure class: a change from "refused" to
+                // "timeout" is news; the same failure every minute is not.
+                let key = format!("mcp_{}", e.class());
+                cycle.records.push(Record::alert(&key, e.reason(), format!("{}: {e}", e.class()), now_ms));
                 return;
             }
         };
+        cycle.mcp_reachable = true;
+        match self.store.clear_alerts("mcp_") {
+            Ok(closed) => {
+                for ep in closed {
+                    log::info!(
+                        "poll: MCP reachable again ({} since {})",
+                        ep.reason,
+                        crate::clock::rfc3339_ms(ep.first_ms)
+                    );
+                }
+            }
+            Err(e) => log::warn!("poll: cannot close alert episodes: {e}"),
+        }
         let (mut accepted, mut refused, mut duplicate) = (0, 0, 0);
         for bytes in &envelopes {
             match intake(&self.store, bytes, &self.policy, now_ms.div_euclid(1000)) {
@@ -333,9 +345,7 @@ impl Agent {
                 Err(e) => {
                     // Not recorded: the MCP lists the order again next cycle.
                     log::error!("poll: cannot record order in the store: {e}");
-                    cycle.records.push(
-                        Record::new(Kind::Alert, Outcome::Alert, now_ms).reason("store_error").detail(e.to_string()),
-                    );
+                    cycle.records.push(Record::alert("store_error", "store_error", e.to_string(), now_ms));
                 }
             }
         }

@@ -756,3 +756,26 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
+
+#[cfg(test)]
+mod alert_tests {
+    use super::*;
+
+    #[test]
+    fn alert_episodes_open_refresh_and_clear_by_prefix() {
+        let dir = std::env::temp_dir().join(format!("store-alerts-{}", std::process::id()));
+        let s = Store::open_in(&dir).unwrap();
+        s.touch_alert("mcp_unreachable", "mcp_unreachable", Some("x"), 10, true).unwrap();
+        s.touch_alert("evidence_backlog", "evidence_backlog", None, 10, true).unwrap();
+        s.touch_alert("mcp_unreachable", "mcp_unreachable", Some("y"), 20, false).unwrap();
+        let a = s.alert("mcp_unreachable").unwrap().unwrap();
+        assert_eq!((a.first_ms, a.last_alert_ms, a.detail.as_deref()), (10, 10, Some("y")));
+        // `_` in the prefix is literal, not a LIKE wildcard.
+        assert!(s.clear_alerts("mcpXunreachable").unwrap().is_empty());
+        assert_eq!(s.clear_alerts("evidence_backlog").unwrap().len(), 1);
+        assert_eq!(s.open_alerts().unwrap().len(), 1);
+        assert_eq!(s.clear_alerts("mcp_").unwrap().len(), 1);
+        assert!(s.open_alerts().unwrap().is_empty());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
