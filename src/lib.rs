@@ -75,6 +75,23 @@ pub fn build_info() -> &'static BuildInfo {
     INFO.get_or_init(|| BuildInfo {
         version: env!("CARGO_PKG_VERSION"),
         git_rev: env!("COMPLIANCE_AGENT_GIT_REV"),
-        exe_sha256: std::fs::read("/proc/self/exe").ok().map(|b| encoding::sha256_hex(&b)),
+        exe_sha256: hash_file(std::path::Path::new("/proc/self/exe")),
     })
+}
+
+/// SHA-256 of a file, read in 64 KiB pieces (the executable is megabytes;
+/// reading it whole would double the daemon's resident memory).
+fn hash_file(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    Some(encoding::hex(ctx.finish().as_ref()))
 }

@@ -313,7 +313,11 @@ impl Store {
                 what: format!("cannot enable WAL (journal_mode is {mode})"),
             });
         }
-        self.conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;").map_err(|e| self.err(e))?;
+        // A 1 MiB page cache (SQLite's default is 2 MiB): the agent reads the
+        // outbox sequentially and has a 10 MiB memory budget.
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;")
+            .map_err(|e| self.err(e))?;
         let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))?;
         let known = MIGRATIONS.len() as i64;
         if version > known {

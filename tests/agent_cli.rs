@@ -200,3 +200,38 @@ fn sigint_also_stops_the_daemon() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn sigterm_during_work_stops_at_the_next_safe_point() {
+    use support::mcp::{Behaviour, McpServer};
+    let server = McpServer::start();
+    server.behave(Behaviour::Slow(Duration::from_secs(2)));
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    let sock_path = env.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    let mut child = Command::new(agent_bin())
+        .arg("--config")
+        .arg(&env.config)
+        .env("NOTIFY_SOCKET", &sock_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    assert!(wait_for(&sock, "STATUS=poll", Duration::from_secs(20), &mut seen), "{seen:?}");
+    // The poll is waiting on the slow MCP: stop now.
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(wait_for(&sock, "STOPPING=1", Duration::from_secs(20), &mut seen), "{seen:?}");
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    // Poll finished (the request completed), then the rest of the cycle was
+    // skipped straight to the final Flush.
+    let statuses: Vec<&str> = seen.iter().flat_map(|m| m.lines()).filter_map(|l| l.strip_prefix("STATUS=")).collect();
+    let after_poll: Vec<&str> = statuses.iter().skip_while(|s| **s != "poll").copied().collect();
+    assert_eq!(after_poll.get(1), Some(&"flush"), "{statuses:?}");
+    assert!(!after_poll.contains(&"detect"), "{statuses:?}");
+    assert!(err.contains("poll: 0 envelopes"), "the poll in progress completed: {err}");
+}

@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 pub const MAX_BATCH_ITEMS: usize = 256;
 /// Protocol limit: request body bytes per POST.
 pub const MAX_BATCH_BYTES: usize = 1 << 20;
+/// What a batch aims for: half the protocol limit. A batch exists three
+/// times at once while it is sent (stored bytes, base64 items, request
+/// body), so this keeps the daemon's peak memory within its budget.
+pub const TARGET_BATCH_BYTES: usize = MAX_BATCH_BYTES / 2;
 
 const FAILURES: &str = "flush.failures";
 const NEXT_ATTEMPT_MS: &str = "flush.next_attempt_ms";
@@ -137,7 +141,7 @@ fn fit_batch(candidates: &[StoredBundle]) -> &[StoredBundle] {
     let mut total = 2; // [ ]
     for (i, b) in candidates.iter().enumerate() {
         let item = b.bytes.len().div_ceil(3) * 4 + 88 + b.bundle_id.len() + 48;
-        if i > 0 && total + item > MAX_BATCH_BYTES {
+        if i > 0 && total + item > TARGET_BATCH_BYTES {
             return &candidates[..i];
         }
         total += item;
