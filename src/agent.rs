@@ -20,6 +20,7 @@
 //! itself (that belongs to orders/checks/heal/evidence), or sleep without
 //! feeding the watchdog.
 
+use crate::checks::{self, CheckName, Env};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::evidence::attest::{Attestor, Writer};
@@ -170,7 +171,6 @@ struct Cycle {
 pub struct Agent {
     config: Config,
     notifier: Notifier,
-    #[allow(dead_code)] // used by checks and heals
     runner: SystemRunner<Notifier>,
     store: Store,
     mcp: Box<dyn Transport>,
@@ -178,6 +178,8 @@ pub struct Agent {
     clock: Box<dyn Clock>,
     attestor: Attestor,
     flush_limits: FlushLimits,
+    /// The latest result of each check and when it ran (Unix ms).
+    last_checks: std::collections::BTreeMap<CheckName, (i64, checks::CheckResult)>,
 }
 
 impl fmt::Debug for Agent {
@@ -252,7 +254,18 @@ impl Agent {
             backoff_initial: Duration::from_secs(e.flush_backoff_initial_secs),
             backoff_max: Duration::from_secs(e.flush_backoff_max_secs),
         };
-        Agent { config, notifier, runner, store, mcp, policy, clock, attestor, flush_limits }
+        Agent {
+            config,
+            notifier,
+            runner,
+            store,
+            mcp,
+            policy,
+            clock,
+            attestor,
+            flush_limits,
+            last_checks: std::collections::BTreeMap::new(),
+        }
     }
 
     fn enter(&self, from: State, to: State) {
@@ -289,10 +302,7 @@ impl Agent {
         match state {
             State::Idle => {}
             State::Poll => self.poll(cycle),
-            State::Detect => {
-                let forced = if cycle.run_checks_ordered { " (run_checks ordered)" } else { "" };
-                log::info!("detect: this build has no drift checks yet; nothing observed{forced}");
-            }
+            State::Detect => self.detect(cycle),
             State::Heal => self.heal(cycle),
             State::Attest => self.attest(cycle),
             State::Flush => {
@@ -300,6 +310,65 @@ impl Agent {
                 self.record_status(cycle, self.clock.now_ms());
             }
         }
+    }
+
+    /// Runs the checks that are due (all of them when `run_checks` was
+    /// ordered); the cycle's results carry the latest result of every
+    /// enabled check.
+    fn detect(&mut self, cycle: &mut Cycle) {
+        let now_ms = self.clock.now_ms();
+        let env = Env { config: &self.config, runner: &self.runner, clock: self.clock.as_ref(), state: &self.store };
+        let mut ran = 0;
+        for check in checks::enabled(&self.config) {
+            let due = cycle.run_checks_ordered
+                || match (self.last_checks.get(&check), checks::interval(&self.config, check)) {
+                    (Some((at, _)), Some(secs)) => {
+                        now_ms.saturating_sub(*at) >= i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+                    }
+                    _ => true,
+                };
+            if !due {
+                continue;
+            }
+            let r = checks::run(check, &env);
+            ran += 1;
+            log::info!("detect: {check}: {:?} in {} ms: {}", r.verdict, r.duration_ms, r.detail);
+            self.last_checks.insert(check, (now_ms, r));
+        }
+        let mut drift = Vec::new();
+        for (check, (_, r)) in &self.last_checks {
+            cycle.results.insert(check.as_str().to_string(), r.summary());
+            let drift_key = format!("drift_{check}");
+            let error_key = format!("check_error_{check}");
+            match r.verdict {
+                checks::Verdict::Compliant => {
+                    let _ = self.store.clear_alerts(&drift_key);
+                    let _ = self.store.clear_alerts(&error_key);
+                }
+                checks::Verdict::Drift => {
+                    drift.push(check.as_str());
+                    let _ = self.store.clear_alerts(&error_key);
+                    // Until the remediation engine heals it, drift needs a human.
+                    let mut rec = Record::alert(&drift_key, "drift", r.detail.clone(), now_ms);
+                    rec.check = Some(*check);
+                    rec.pre_state = Some(r.observed.clone());
+                    cycle.records.push(rec);
+                }
+                checks::Verdict::Error => {
+                    drift.push(check.as_str());
+                    let mut rec = Record::alert(&error_key, "check_error", r.detail.clone(), now_ms);
+                    rec.check = Some(*check);
+                    rec.actions = r.commands.clone();
+                    cycle.records.push(rec);
+                }
+            }
+        }
+        cycle.report.drift_remaining = !drift.is_empty();
+        log::info!(
+            "detect: {ran} checks ran, {} results; {}",
+            self.last_checks.len(),
+            if drift.is_empty() { "compliant".to_string() } else { format!("not compliant: {}", drift.join(", ")) }
+        );
     }
 
     fn poll(&mut self, cycle: &mut Cycle) {
@@ -391,7 +460,7 @@ impl Agent {
     fn heal(&mut self, cycle: &mut Cycle) {
         let queued = self.queued();
         if queued.is_empty() {
-            log::info!("heal: no drift checks in this build and no queued orders");
+            log::info!("heal: no queued orders (drift healing is not built yet: drift is alerted)");
         }
         for (hash, verdict) in queued {
             let now_ms = self.clock.now_ms();
@@ -400,7 +469,7 @@ impl Agent {
                     let state = if r.reason == Reason::TtlElapsed { "expired" } else { "rejected" };
                     (refusal_record(&r, now_ms), state)
                 }
-                Ok(order) => self.run_order(&order, now_ms),
+                Ok(order) => self.run_order(&order, &cycle.results, now_ms),
             };
             if record.outcome == Outcome::Failed {
                 cycle.report.action_failed = true;
@@ -520,11 +589,20 @@ impl Agent {
 
     /// Executes one verified order. Only the allowlisted actions exist;
     /// those whose engine is not built yet fail honestly.
-    fn run_order(&mut self, order: &Order, started_ms: i64) -> (Record, &'static str) {
+    fn run_order(
+        &mut self,
+        order: &Order,
+        results: &serde_json::Map<String, serde_json::Value>,
+        started_ms: i64,
+    ) -> (Record, &'static str) {
         let _ = self.store.set_order_state(&order.envelope_sha256, "running");
         let mut rec = match &order.action {
-            Action::RunChecks => Record::new(Kind::Order, Outcome::Success, started_ms)
-                .detail("ran every enabled check (this build has no checks yet: no results)"),
+            Action::RunChecks => {
+                let mut r = Record::new(Kind::Order, Outcome::Success, started_ms)
+                    .detail(format!("ran every enabled check ({})", results.len()));
+                r.results = Some(serde_json::Value::Object(results.clone()));
+                r
+            }
             other => Record::new(Kind::Order, Outcome::Failed, started_ms)
                 .reason("not_supported")
                 .detail(format!("this build cannot execute {} yet", other.name())),

@@ -18,6 +18,13 @@ pub enum Command {
         /// Configuration file.
         config: PathBuf,
     },
+    /// Run the enabled checks once: no heal, no network.
+    Check {
+        /// Configuration file.
+        config: PathBuf,
+        /// JSON instead of a table.
+        json: bool,
+    },
     /// Show the last cycle, backlog, last push and open alerts.
     Status {
         /// Configuration file (for `state_dir`).
@@ -74,6 +81,8 @@ pub const USAGE: &str = "\
 Usage:
   compliance-agent [--config PATH] [run]     run the daemon loop (systemd Type=notify)
   compliance-agent [--config PATH] --once    run one full cycle, then exit
+  compliance-agent [--config PATH] check [--json]
+                                             run the checks once: no heal, no network
   compliance-agent [--config PATH] status [--json]
                                              last cycle, backlog, last push, alerts
   compliance-agent evidence export --db PATH DIR
@@ -132,13 +141,13 @@ where
             "--config" | "-c" => set_once(&mut config, PathBuf::from(value("--config")?), "--config")?,
             "--once" => once = true,
             "--out" if sub.as_deref() == Some("keygen") => set_once(&mut out, PathBuf::from(value("--out")?), "--out")?,
-            "--json" if sub.as_deref() == Some("status") => json = true,
+            "--json" if matches!(sub.as_deref(), Some("status" | "check")) => json = true,
             "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
             "--pubkey" if evidence_verb.as_deref() == Some("verify") => {
                 set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
             }
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
-            word if sub.is_none() && matches!(word, "run" | "keygen" | "status" | "evidence") => {
+            word if sub.is_none() && matches!(word, "run" | "keygen" | "status" | "check" | "evidence") => {
                 sub = Some(word.to_string())
             }
             word if sub.as_deref() == Some("evidence") && evidence_verb.is_none() => match word {
@@ -157,6 +166,7 @@ where
         (None | Some("run"), false) => Ok(Command::Run { config: config_path() }),
         (Some("run"), true) => Err(UsageError("--once and run exclude each other".into())),
         (Some("status"), false) => Ok(Command::Status { config: config_path(), json }),
+        (Some("check"), false) => Ok(Command::Check { config: config_path(), json }),
         (Some("evidence"), false) => {
             if config.is_some() {
                 return Err(UsageError("evidence commands take no --config".into()));
@@ -227,6 +237,14 @@ mod tests {
             Command::Status { config: "/c".into(), json: true }
         );
         assert_eq!(
+            p(&["--config", "/c", "check", "--json"]).unwrap(),
+            Command::Check { config: "/c".into(), json: true }
+        );
+        assert_eq!(
+            p(&["check"]).unwrap(),
+            Command::Check { config: PathBuf::from(crate::config::DEFAULT_PATH), json: false }
+        );
+        assert_eq!(
             p(&["evidence", "export", "--db", "/d.db", "/out"]).unwrap(),
             Command::EvidenceExport { db: "/d.db".into(), dir: "/out".into() }
         );
@@ -255,6 +273,8 @@ mod tests {
             &["--out", "/k"],
             &["keygen", "--config", "/c", "--out", "/k"],
             &["status", "--once"],
+            &["check", "--once"],
+            &["check", "extra"],
             &["--json"],
             &["evidence"],
             &["evidence", "frob"],

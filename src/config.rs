@@ -240,8 +240,18 @@ pub struct Tools {
 }
 
 /// The tool names the `tools` object may contain.
-pub const TOOL_NAMES: [&str; 9] =
-    ["systemctl", "nft", "nixos_rebuild", "nixos_version", "cryptsetup", "lsblk", "journalctl", "logger", "restic"];
+pub const TOOL_NAMES: [&str; 10] = [
+    "systemctl",
+    "nft",
+    "nixos_rebuild",
+    "nixos_version",
+    "cryptsetup",
+    "lsblk",
+    "journalctl",
+    "logger",
+    "restic",
+    "unshare",
+];
 
 impl Tools {
     /// The path configured for `name` (one of [`TOOL_NAMES`]).

@@ -13,6 +13,18 @@ use compliance_agent::{build_info, logging, store, EXIT_CONFIG, EXIT_DATAERR, EX
 use std::path::Path;
 
 fn main() {
+    // Internal: the firewall check runs the agent itself inside a scratch
+    // network namespace to learn how the kernel lists the baseline.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("__nft-canonical") {
+        let code = match &args[2..] {
+            [flag, netns, nft, baseline] if flag == "--not-netns" => {
+                compliance_agent::checks::firewall::canonical_main(netns, Path::new(nft), Path::new(baseline))
+            }
+            _ => EXIT_USAGE,
+        };
+        std::process::exit(code);
+    }
     let code = match cli::parse(std::env::args_os().skip(1)) {
         Err(e) => {
             eprintln!("compliance-agent: {e}\n\n{USAGE}");
@@ -30,10 +42,65 @@ fn main() {
         Ok(Command::Run { config }) => agent(&config, false),
         Ok(Command::Once { config }) => agent(&config, true),
         Ok(Command::Status { config, json }) => status(&config, json),
+        Ok(Command::Check { config, json }) => check(&config, json),
         Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
         Ok(Command::EvidenceVerify { source, pubkey }) => verify(&source, &pubkey),
     };
     std::process::exit(code);
+}
+
+/// `check`: the enabled checks once, nothing changed, no network.
+fn check(config_path: &Path, json: bool) -> i32 {
+    use compliance_agent::checks::{self, Env, NoState, StateRead, Verdict};
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("compliance-agent: configuration error: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Warn);
+    let db = config.state_dir.join(store::DB_FILE);
+    let store = if db.exists() { store::Store::open_read_only(&db).ok() } else { None };
+    let state: &dyn StateRead = match &store {
+        Some(s) => s,
+        None => &NoState,
+    };
+    let runner = compliance_agent::exec::SystemRunner::new(compliance_agent::exec::NoHeartbeat);
+    let clock = compliance_agent::clock::SystemClock;
+    let env = Env { config: &config, runner: &runner, clock: &clock, state };
+    let results: Vec<checks::CheckResult> =
+        checks::enabled(&config).into_iter().map(|c| checks::run(c, &env)).collect();
+    let compliant = results.iter().all(|r| r.verdict == Verdict::Compliant);
+    if json {
+        let out = serde_json::json!({
+            "compliant": compliant,
+            "checks": results.iter().map(|r| {
+                let mut v = r.summary();
+                v["check"] = serde_json::json!(r.check);
+                v["expected"] = r.expected.clone();
+                v["commands"] = serde_json::json!(r.commands);
+                v
+            }).collect::<Vec<_>>(),
+        });
+        println!("{out}");
+    } else {
+        println!("{:<12} {:<10} {:>8}  DETAIL", "CHECK", "RESULT", "MS");
+        for r in &results {
+            let verdict = match r.verdict {
+                Verdict::Compliant => "ok",
+                Verdict::Drift => "DRIFT",
+                Verdict::Error => "ERROR",
+            };
+            println!("{:<12} {:<10} {:>8}  {}", r.check.as_str(), verdict, r.duration_ms, r.detail);
+        }
+        println!("{}", if compliant { "compliant" } else { "NOT compliant" });
+    }
+    if compliant {
+        EXIT_OK
+    } else {
+        EXIT_DRIFT
+    }
 }
 
 fn status(config_path: &Path, json: bool) -> i32 {

@@ -1,10 +1,26 @@
 //! The six drift checks (design §9).
 //!
-//! Owns: the check names and what each one cites. The checks themselves
-//! arrive with the drift-detection work.
+//! Owns: running each check's tools through [`Runner`], parsing their
+//! output into values, and deciding drift with plain functions. A check
+//! never changes the host (the logging canary is the one write, by design),
+//! never panics on odd output, and turns a missing, hung or garbled tool
+//! into an `error` result — never into drift or compliance by accident.
 
+pub mod backups;
+pub mod encryption;
+pub mod firewall;
+pub mod logging;
+pub mod patching;
+pub mod services;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::exec::{CommandRecord, Exit, Invocation, Runner};
 use serde::Serialize;
+use serde_json::{json, Value};
 use std::fmt;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// One of the six checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -57,4 +73,216 @@ impl fmt::Display for CheckName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The verdict of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Observed state matches the expected state.
+    Compliant,
+    /// It does not.
+    Drift,
+    /// The check could not tell (tool missing, hung, unparseable output).
+    Error,
+}
+
+/// What a check saw.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// Which check.
+    pub check: CheckName,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Machine-readable findings, e.g. `revision_mismatch`, `unit_inactive`.
+    pub findings: Vec<String>,
+    /// One human sentence.
+    pub detail: String,
+    /// What was observed (evidence `pre_state`/`post_state`).
+    pub observed: Value,
+    /// What was expected.
+    pub expected: Value,
+    /// Whether healing this drift is disruptive (maintenance window only).
+    pub disruptive: bool,
+    /// Whether the agent may heal it at all.
+    pub healable: bool,
+    /// Commands run.
+    pub commands: Vec<CommandRecord>,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+impl CheckResult {
+    fn new(check: CheckName) -> Self {
+        CheckResult {
+            check,
+            verdict: Verdict::Compliant,
+            findings: Vec::new(),
+            detail: String::new(),
+            observed: Value::Null,
+            expected: Value::Null,
+            disruptive: false,
+            healable: true,
+            commands: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+
+    /// True when drift was found.
+    pub fn drift(&self) -> bool {
+        self.verdict == Verdict::Drift
+    }
+
+    /// Marks drift with a finding.
+    fn finding(&mut self, f: &str) {
+        if self.verdict != Verdict::Error {
+            self.verdict = Verdict::Drift;
+        }
+        self.findings.push(f.to_string());
+    }
+
+    /// Marks the check as unable to tell.
+    fn error(mut self, finding: &str, detail: impl Into<String>) -> Self {
+        self.verdict = Verdict::Error;
+        self.findings.push(finding.to_string());
+        self.detail = detail.into();
+        self
+    }
+
+    /// The summary a cycle bundle's `results` carries for this check.
+    pub fn summary(&self) -> Value {
+        json!({
+            "verdict": self.verdict,
+            "drift": match self.verdict { Verdict::Drift => Value::Bool(true), Verdict::Compliant => Value::Bool(false), Verdict::Error => Value::Null },
+            "findings": self.findings,
+            "detail": self.detail,
+            "observed": self.observed,
+            "duration_ms": self.duration_ms,
+        })
+    }
+}
+
+/// Everything a check needs from outside.
+pub struct Env<'a> {
+    /// The validated configuration.
+    pub config: &'a Config,
+    /// Runs tools.
+    pub runner: &'a dyn Runner,
+    /// Wall time.
+    pub clock: &'a dyn Clock,
+    /// State the checks may read (approved revision, canonical baseline).
+    pub state: &'a dyn StateRead,
+}
+
+impl fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env").finish_non_exhaustive()
+    }
+}
+
+/// Read access to small persisted state (the store, or a map in tests).
+pub trait StateRead {
+    /// A value by key.
+    fn get(&self, key: &str) -> Option<String>;
+    /// Remembers a value (best effort: a cache, never the source of truth).
+    fn put(&self, key: &str, value: &str);
+}
+
+/// No persisted state (e.g. `check` before the agent ever ran).
+#[derive(Debug, Default)]
+pub struct NoState;
+
+impl StateRead for NoState {
+    fn get(&self, _key: &str) -> Option<String> {
+        None
+    }
+    fn put(&self, _key: &str, _value: &str) {}
+}
+
+impl StateRead for crate::store::Store {
+    fn get(&self, key: &str) -> Option<String> {
+        self.get_state(key).ok().flatten()
+    }
+    fn put(&self, key: &str, value: &str) {
+        let _ = self.set_state(key, value);
+    }
+}
+
+/// Per-check tool timeout.
+pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Env<'_> {
+    /// Runs a configured tool and records the command in `result`.
+    fn run(&self, result: &mut CheckResult, tool: &str, args: &[&str]) -> CommandRecord {
+        self.run_path(result, self.config.tools.path(tool), args, TOOL_TIMEOUT)
+    }
+
+    fn run_path(&self, result: &mut CheckResult, program: &Path, args: &[&str], timeout: Duration) -> CommandRecord {
+        let rec = self.runner.run(&Invocation::new(program, args.iter().copied(), timeout));
+        result.commands.push(rec.clone());
+        rec
+    }
+}
+
+/// Describes why a command could not be used (for `error` results).
+pub fn tool_failure(rec: &CommandRecord) -> String {
+    match &rec.exit {
+        Exit::SpawnFailed { error } => format!("cannot run: {error}"),
+        Exit::TimedOut => format!("{} timed out", rec.argv.first().map(String::as_str).unwrap_or("tool")),
+        Exit::Signal { signal } => format!("killed by signal {signal}"),
+        Exit::Code { code } => format!("exited {code}: {}", rec.stderr_tail),
+    }
+}
+
+/// The checks enabled in `config`.
+pub fn enabled(config: &Config) -> Vec<CheckName> {
+    let c = &config.checks;
+    CheckName::ALL
+        .into_iter()
+        .filter(|n| match n {
+            CheckName::Patching => c.patching.is_some(),
+            CheckName::Services => c.services.is_some(),
+            CheckName::Backups => c.backups.is_some(),
+            CheckName::Firewall => c.firewall.is_some(),
+            CheckName::Logging => c.logging.is_some(),
+            CheckName::Encryption => c.encryption.is_some(),
+        })
+        .collect()
+}
+
+/// The configured `interval_secs` of a check (None = every cycle).
+pub fn interval(config: &Config, check: CheckName) -> Option<u64> {
+    let c = &config.checks;
+    match check {
+        CheckName::Patching => c.patching.as_ref().and_then(|x| x.interval_secs),
+        CheckName::Services => c.services.as_ref().and_then(|x| x.interval_secs),
+        CheckName::Backups => c.backups.as_ref().and_then(|x| x.interval_secs),
+        CheckName::Firewall => c.firewall.as_ref().and_then(|x| x.interval_secs),
+        CheckName::Logging => c.logging.as_ref().and_then(|x| x.interval_secs),
+        CheckName::Encryption => c.encryption.as_ref().and_then(|x| x.interval_secs),
+    }
+}
+
+/// Runs one check (it must be enabled; a disabled one is an error result).
+pub fn run(check: CheckName, env: &Env<'_>) -> CheckResult {
+    let started = Instant::now();
+    let c = &env.config.checks;
+    let mut r = match check {
+        CheckName::Patching => c.patching.as_ref().map(|cfg| patching::check(cfg, env)),
+        CheckName::Services => c.services.as_ref().map(|cfg| services::check(cfg, env)),
+        CheckName::Backups => c.backups.as_ref().map(|cfg| backups::check(cfg, env)),
+        CheckName::Firewall => c.firewall.as_ref().map(|cfg| firewall::check(cfg, env)),
+        CheckName::Logging => c.logging.as_ref().map(|_| logging::check(env)),
+        CheckName::Encryption => c.encryption.as_ref().map(|cfg| encryption::check(cfg, env)),
+    }
+    .unwrap_or_else(|| CheckResult::new(check).error("disabled", "the check is not enabled in the configuration"));
+    r.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if r.detail.is_empty() {
+        r.detail = match r.verdict {
+            Verdict::Compliant => "compliant".into(),
+            Verdict::Drift => format!("drift: {}", r.findings.join(", ")),
+            Verdict::Error => format!("error: {}", r.findings.join(", ")),
+        };
+    }
+    r
 }

@@ -1,0 +1,230 @@
+//! firewall: `nft -s list ruleset` (stateless, so counters never cause
+//! drift), tables in `ignore_tables` removed, hashed, and compared with the
+//! hash of the signed baseline *as the kernel lists it after loading*.
+//!
+//! The baseline's Ed25519 signature (by one of `mcp.order_keys`) is verified
+//! before it is trusted. Its kernel listing is obtained once per baseline in
+//! a throw-away network namespace: `unshare --net -- <agent>
+//! __nft-canonical …` loads it with `nft -f` and lists it with `nft -s list
+//! ruleset` there (two commands, so the agent runs itself rather than a
+//! shell), and the hash is cached in the store by the baseline's SHA-256.
+
+use super::{tool_failure, CheckName, CheckResult, Env};
+use crate::config::{FirewallConfig, OrderKey};
+use crate::encoding::{base64_decode, sha256_hex};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+use std::time::Duration;
+
+/// Largest baseline read.
+pub const MAX_BASELINE_BYTES: u64 = 256 * 1024;
+
+/// Splits an `nft list ruleset` listing into top-level tables:
+/// `("inet filter", block text)`. Text outside tables is kept under "".
+pub fn tables(listing: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in listing.lines() {
+        if current.is_none() {
+            if let Some(rest) = line.strip_prefix("table ") {
+                let name = rest.trim_end_matches('{').trim().to_string();
+                current = Some((name, format!("{line}\n")));
+                continue;
+            }
+            if !line.trim().is_empty() {
+                out.push((String::new(), format!("{line}\n")));
+            }
+            continue;
+        }
+        if let Some((_, body)) = current.as_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+        if line == "}" {
+            if let Some(t) = current.take() {
+                out.push(t);
+            }
+        }
+    }
+    if let Some(t) = current {
+        out.push(t);
+    }
+    out
+}
+
+/// The listing without ignored tables, and its hash.
+pub fn filtered(listing: &str, ignore: &[String]) -> (String, Vec<(String, String)>) {
+    let kept: Vec<(String, String)> =
+        tables(listing).into_iter().filter(|(name, _)| !ignore.iter().any(|i| i == name)).collect();
+    let text: String = kept.iter().map(|(_, b)| b.as_str()).collect();
+    (text, kept)
+}
+
+/// Verifies the baseline's detached signature (base64 or raw 64 bytes) with
+/// any of `keys`; returns the key id that verified.
+pub fn verify_baseline(baseline: &[u8], sig_file: &[u8], keys: &[OrderKey]) -> Result<String, String> {
+    let sig = if sig_file.len() == 64 {
+        sig_file.to_vec()
+    } else {
+        let text = std::str::from_utf8(sig_file).map_err(|_| "signature file is neither 64 raw bytes nor base64")?;
+        base64_decode(text.trim()).map_err(|e| format!("signature file: {e}"))?
+    };
+    let sig = ed25519_compact::Signature::from_slice(&sig).map_err(|_| "signature is not 64 bytes".to_string())?;
+    for k in keys {
+        if let Ok(pk) = ed25519_compact::PublicKey::from_slice(&k.public_key) {
+            if pk.verify(baseline, &sig).is_ok() {
+                return Ok(k.keyid.clone());
+            }
+        }
+    }
+    Err("the baseline's signature does not verify with any configured order key".into())
+}
+
+/// State key caching the canonical listing hash of a baseline.
+fn cache_key(baseline_sha: &str, ignore: &[String]) -> String {
+    format!("firewall.canonical.{}", sha256_hex(format!("{baseline_sha}|{}", ignore.join(",")).as_bytes()))
+}
+
+/// The kernel listing of `baseline` loaded into a fresh network namespace.
+fn canonical_listing(env: &Env<'_>, r: &mut CheckResult, baseline: &Path) -> Result<String, String> {
+    let exe = std::fs::read_link("/proc/self/exe").map_err(|e| format!("cannot find the agent executable: {e}"))?;
+    let our_netns = netns_id().unwrap_or_default();
+    let nft = env.config.tools.path("nft").display().to_string();
+    let base = baseline.display().to_string();
+    let exe = exe.display().to_string();
+    let args = [
+        "--net",
+        "--",
+        exe.as_str(),
+        "__nft-canonical",
+        "--not-netns",
+        our_netns.as_str(),
+        nft.as_str(),
+        base.as_str(),
+    ];
+    let rec = env.run_path(r, env.config.tools.path("unshare"), &args, Duration::from_secs(20));
+    if !rec.success() {
+        return Err(format!("loading the baseline in a scratch network namespace failed: {}", tool_failure(&rec)));
+    }
+    Ok(rec.stdout_text())
+}
+
+/// This process's network namespace (`net:[4026531840]`).
+pub fn netns_id() -> Option<String> {
+    std::fs::read_link("/proc/self/ns/net").ok().map(|p| p.display().to_string())
+}
+
+/// Runs the check.
+pub fn check(cfg: &FirewallConfig, env: &Env<'_>) -> CheckResult {
+    let mut r = CheckResult::new(CheckName::Firewall);
+    let read = |p: &Path| -> Result<Vec<u8>, String> {
+        let m = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if m.len() > MAX_BASELINE_BYTES {
+            return Err(format!("{}: {} bytes is too large", p.display(), m.len()));
+        }
+        std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let (baseline, sig) = match (read(&cfg.baseline_file), read(&cfg.baseline_sig_file)) {
+        (Ok(b), Ok(s)) => (b, s),
+        (Err(e), _) | (_, Err(e)) => return r.error("baseline_unreadable", e),
+    };
+    let keyid = match verify_baseline(&baseline, &sig, &env.config.mcp.order_keys) {
+        Ok(k) => k,
+        Err(e) => return r.error("baseline_signature_invalid", e),
+    };
+    let baseline_sha = sha256_hex(&baseline);
+    let key = cache_key(&baseline_sha, &cfg.ignore_tables);
+    let expected_sha = match env.state.get(&key) {
+        Some(h) => h,
+        None => match canonical_listing(env, &mut r, &cfg.baseline_file) {
+            Ok(listing) => {
+                let (text, _) = filtered(&listing, &cfg.ignore_tables);
+                let h = sha256_hex(text.as_bytes());
+                env.state.put(&key, &h);
+                h
+            }
+            Err(e) => return r.error("baseline_not_loadable", e),
+        },
+    };
+    let rec = env.run(&mut r, "nft", &["-s", "list", "ruleset"]);
+    if !rec.success() {
+        let why = tool_failure(&rec);
+        return r.error("tool_failed", format!("nft: {why}"));
+    }
+    let live = rec.stdout_text();
+    let (text, kept) = filtered(&live, &cfg.ignore_tables);
+    let live_sha = sha256_hex(text.as_bytes());
+    let per_table: Map<String, Value> = kept
+        .iter()
+        .filter(|(n, _)| !n.is_empty())
+        .map(|(n, b)| (n.clone(), Value::String(sha256_hex(b.as_bytes()))))
+        .collect();
+    r.observed = json!({"ruleset_sha256": live_sha, "tables": per_table, "ignored_tables": cfg.ignore_tables});
+    r.expected = json!({"ruleset_sha256": expected_sha, "baseline_sha256": baseline_sha, "baseline_signed_by": keyid});
+    if live_sha != expected_sha {
+        r.finding("ruleset_differs");
+        r.detail =
+            format!("the live ruleset (sha256 {live_sha}) is not the signed baseline as loaded ({expected_sha})");
+    }
+    r
+}
+
+/// `__nft-canonical`: run inside a fresh network namespace by [`check`];
+/// loads the baseline and prints the kernel's stateless listing. Refuses to
+/// run in the namespace the agent itself runs in, so it can never touch the
+/// live firewall.
+pub fn canonical_main(not_netns: &str, nft: &Path, baseline: &Path) -> i32 {
+    let here = netns_id().unwrap_or_default();
+    if here.is_empty() || here == not_netns {
+        eprintln!("__nft-canonical: refusing to run outside a fresh network namespace ({here})");
+        return 2;
+    }
+    let runner = crate::exec::SystemRunner::new(crate::exec::NoHeartbeat);
+    use crate::exec::{Invocation, Runner};
+    let load =
+        runner.run(&Invocation::new(nft, ["-f".to_string(), baseline.display().to_string()], Duration::from_secs(10)));
+    if !load.success() {
+        eprintln!("nft -f: {}", tool_failure(&load));
+        return 1;
+    }
+    let list = runner.run(&Invocation::new(nft, ["-s", "list", "ruleset"], Duration::from_secs(10)));
+    if !list.success() {
+        eprintln!("nft list: {}", tool_failure(&list));
+        return 1;
+    }
+    print!("{}", list.stdout_text());
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LISTING: &str = "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\ntable inet f2b-table {\n\tset addr-set-sshd {\n\t\ttype ipv4_addr\n\t\telements = { 192.0.2.1 }\n\t}\n}\n";
+
+    #[test]
+    fn splits_and_filters_tables() {
+        let t = tables(LISTING);
+        assert_eq!(t.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["inet filter", "inet f2b-table"]);
+        let (text, kept) = filtered(LISTING, &["inet f2b-table".to_string()]);
+        assert_eq!(kept.len(), 1);
+        assert!(!text.contains("f2b"));
+        assert!(text.ends_with("}\n"));
+        // Changing only the ignored table does not change the filtered text.
+        let changed = LISTING.replace("192.0.2.1", "198.51.100.7");
+        assert_eq!(filtered(&changed, &["inet f2b-table".to_string()]).0, text);
+        assert_ne!(filtered(&changed, &[]).0, filtered(LISTING, &[]).0);
+    }
+
+    #[test]
+    fn baseline_signatures() {
+        let key = crate::keys::SigningKey::from_seed([3; 32]);
+        let keys = vec![OrderKey { keyid: "k".into(), public_key: *key.public() }];
+        let sig = key.sign(b"rules");
+        assert_eq!(verify_baseline(b"rules", &sig, &keys).unwrap(), "k");
+        let b64 = crate::encoding::base64_encode(&sig) + "\n";
+        assert!(verify_baseline(b"rules", b64.as_bytes(), &keys).is_ok());
+        assert!(verify_baseline(b"rules!", &sig, &keys).is_err());
+        assert!(verify_baseline(b"rules", b"garbage", &keys).is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! The checks against the real tools this machine has: `nft` in a network
+//! namespace the test creates (`unshare -rn`), `cryptsetup` on a LUKS2 image
+//! file, and a real restic repository. Skipped (with a message) only where
+//! the tool itself is missing; `.ci/run` installs all three.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use compliance_agent::keys::SigningKey;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::env::{agent_bin, TestEnv};
+
+fn tool(name: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().map(|d| Path::new(d).join(name)).find(|p| p.exists())
+}
+
+fn require(name: &str) -> PathBuf {
+    tool(name).unwrap_or_else(|| panic!("{name} is not installed; .ci/run installs it"))
+}
+
+/// The verdict and findings of one check in `check --json` output.
+fn verdict(out: &Value, check: &str) -> (String, Vec<String>) {
+    let c = out["checks"].as_array().unwrap().iter().find(|c| c["check"] == check).unwrap();
+    (
+        c["verdict"].as_str().unwrap().to_string(),
+        c["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect(),
+    )
+}
+
+const BASELINE: &str = "flush ruleset
+table inet filter {
+  chain input {
+    type filter hook input priority 0; policy drop;
+    iifname \"lo\" counter accept
+    ct state established,related counter accept
+    tcp dport 22 counter accept
+  }
+}
+";
+
+#[test]
+fn firewall_against_real_nft_in_a_network_namespace() {
+    let nft = require("nft");
+    let unshare = require("unshare");
+    let ip = require("ip");
+    let env = TestEnv::new();
+    let baseline = env.path().join("firewall.nft");
+    std::fs::write(&baseline, BASELINE).unwrap();
+    // Signed by the order key (seed 9, key id test-2026a), raw 64 bytes.
+    let sig = SigningKey::from_seed([9u8; 32]).sign(BASELINE.as_bytes());
+    std::fs::write(env.path().join("firewall.nft.sig"), sig).unwrap();
+    let (b, n, u) = (baseline.display().to_string(), nft.display().to_string(), unshare.display().to_string());
+    env.patch(move |v| {
+        v["checks"] = json!({"firewall": {"baseline_file": b, "baseline_sig_file": format!("{b}.sig"), "ignore_tables": ["inet f2b-table"]}});
+        v["tools"]["nft"] = json!(n);
+        v["tools"]["unshare"] = json!(u);
+    });
+    let agent = agent_bin().display().to_string();
+    let cfg = env.config.display().to_string();
+    let out = |n: u32| env.path().join(format!("check{n}.json")).display().to_string();
+    // One network namespace for the whole scenario; the agent runs inside it.
+    let script = format!(
+        r#"set -e
+        {ip} link set lo up
+        {nft} -f {b}
+        "{agent}" --config {cfg} check --json > {o1} || true
+        # Traffic through the counters (a refused connection still passes the input hook).
+        for i in 1 2 3; do (exec 3<>/dev/tcp/127.0.0.1/9) 2>/dev/null || true; done
+        {nft} list ruleset > {counters}
+        "{agent}" --config {cfg} check --json > {o2} || true
+        # A table that fail2ban would manage: ignored.
+        {nft} add table inet f2b-table
+        {nft} add set inet f2b-table addr-set-sshd '{{ type ipv4_addr; }}'
+        {nft} add element inet f2b-table addr-set-sshd '{{ 192.0.2.7 }}'
+        "{agent}" --config {cfg} check --json > {o3} || true
+        # A rule added by hand: drift.
+        {nft} add rule inet filter input tcp dport 8080 accept
+        "{agent}" --config {cfg} check --json > {o4} || true
+        "#,
+        ip = ip.display(),
+        nft = nft.display(),
+        b = baseline.display(),
+        o1 = out(1),
+        o2 = out(2),
+        o3 = out(3),
+        o4 = out(4),
+        counters = env.path().join("counters.txt").display(),
+    );
+    let run = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let read = |n: u32| -> Value {
+        let text = std::fs::read_to_string(out(n)).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("check{n}.json: {e}: {text}"))
+    };
+    let counters = std::fs::read_to_string(env.path().join("counters.txt")).unwrap();
+    assert!(
+        counters.lines().any(|l| l.contains("counter packets") && !l.contains("counter packets 0 ")),
+        "the traffic did not move any counter, so the test proves nothing:\n{counters}"
+    );
+    assert_eq!(verdict(&read(1), "firewall").0, "compliant", "baseline loaded: {}", read(1));
+    assert_eq!(verdict(&read(2), "firewall").0, "compliant", "counters moved: {}", read(2));
+    assert_eq!(verdict(&read(3), "firewall").0, "compliant", "ignored table changed: {}", read(3));
+    let (v, f) = verdict(&read(4), "firewall");
+    assert_eq!((v.as_str(), f), ("drift", vec!["ruleset_differs".to_string()]), "{}", read(4));
+    assert_eq!(read(4)["compliant"], json!(false));
+
+    // A baseline whose signature does not verify is never trusted.
+    std::fs::write(env.path().join("firewall.nft.sig"), SigningKey::from_seed([1u8; 32]).sign(BASELINE.as_bytes()))
+        .unwrap();
+    let o = Command::new(&unshare).args(["-rn", &agent, "--config", &cfg, "check", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(verdict(&v, "firewall"), ("error".to_string(), vec!["baseline_signature_invalid".to_string()]));
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn nft_canonical_helper_refuses_the_agents_own_namespace() {
+    let here = std::fs::read_link("/proc/self/ns/net").unwrap().display().to_string();
+    let o = Command::new(agent_bin())
+        .args(["__nft-canonical", "--not-netns", &here, "/usr/sbin/nft", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
+}
+
+/// A cryptsetup that answers `status` from the simulated host (opening a
+/// mapping needs device-mapper, which this machine lacks) and everything
+/// else (isLuks, luksDump) with the real cryptsetup on an image file.
+fn hybrid_cryptsetup(env: &TestEnv) -> PathBuf {
+    let real = require("cryptsetup");
+    let fake = env.host.tool_path("cryptsetup");
+    let path = env.path().join("cryptsetup-hybrid");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/bash\nif [ \"$1\" = status ]; then exec {} \"$@\"; fi\nexec {} \"$@\"\n",
+            fake.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn encryption_against_real_cryptsetup_on_a_luks2_image() {
+    let cryptsetup = require("cryptsetup");
+    let env = TestEnv::new();
+    let image = env.path().join("data.img");
+    let plain = env.path().join("plain.img");
+    for p in [&image, &plain] {
+        std::fs::File::create(p).unwrap().set_len(20 << 20).unwrap();
+    }
+    let key = env.path().join("passphrase");
+    std::fs::write(&key, "correct horse").unwrap();
+    let f = Command::new(&cryptsetup)
+        .args([
+            "luksFormat",
+            "--batch-mode",
+            "--type",
+            "luks2",
+            "--pbkdf",
+            "pbkdf2",
+            "--pbkdf-force-iterations",
+            "1000",
+            "--key-file",
+        ])
+        .arg(&key)
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(f.status.success(), "{}", String::from_utf8_lossy(&f.stderr));
+    // The simulated host says the volumes are open on those images.
+    let vol = |name: &str, dev: &Path| {
+        let mut v = support::simhost::Volume::luks2(&dev.display().to_string());
+        v.tokens = vec![];
+        env.host.set_volume(name, &v);
+    };
+    vol("cryptdata", &image);
+    let hybrid = hybrid_cryptsetup(&env).display().to_string();
+    env.patch(move |v| {
+        v["checks"] = json!({"encryption": {"volumes": ["cryptdata"]}});
+        v["tools"]["cryptsetup"] = json!(hybrid);
+    });
+    let check = || -> Value { serde_json::from_slice(&env.run(&["check", "--json"]).stdout).unwrap() };
+    let out = check();
+    assert_eq!(verdict(&out, "encryption").0, "compliant", "{out}");
+    let c = &out["checks"][0]["observed"]["volumes"]["cryptdata"];
+    assert_eq!(c["luks"], json!(true), "{out}");
+    assert_eq!(c["unlock"]["keyslots"], json!(["0"]), "{out}");
+    assert_eq!(c["unlock"]["tokens"], json!([]), "{out}");
+    assert_eq!(c["unlock"]["key_kept_apart"], json!(false), "{out}");
+
+    // Enrol a TPM2-style token (its metadata; no TPM is needed to import it).
+    let token = env.path().join("token.json");
+    std::fs::write(
+        &token,
+        r#"{"type":"systemd-tpm2","keyslots":["0"],"tpm2-blob":"AAAA","tpm2-pcrs":[7],"tpm2-pcr-bank":"sha256","tpm2-primary-alg":"ecc","tpm2-policy-hash":"00"}"#,
+    )
+    .unwrap();
+    let t =
+        Command::new(&cryptsetup).args(["token", "import", "--json-file"]).arg(&token).arg(&image).output().unwrap();
+    assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+    let out = check();
+    let c = &out["checks"][0]["observed"]["volumes"]["cryptdata"];
+    assert_eq!(c["unlock"]["tokens"], json!(["systemd-tpm2"]), "{out}");
+    assert_eq!(c["unlock"]["key_kept_apart"], json!(true), "{out}");
+
+    // A volume whose backing device is not LUKS: drift.
+    vol("cryptdata", &plain);
+    let out = check();
+    assert_eq!(verdict(&out, "encryption"), ("drift".to_string(), vec!["not_luks".to_string()]), "{out}");
+    // A volume that is not open: drift.
+    vol("cryptdata", &image);
+    env.host.remove_volume("cryptdata");
+    let out = check();
+    assert_eq!(verdict(&out, "encryption").0, "drift", "{out}");
+}
+
+#[test]
+fn backups_against_a_real_restic_repository() {
+    let restic = require("restic");
+    let env = TestEnv::new();
+    let repo = env.path().join("repo");
+    let pw = env.path().join("restic.pw");
+    std::fs::write(&pw, "restic test password").unwrap();
+    let data = env.path().join("patients-not-really.txt");
+    std::fs::write(&data, "backup me").unwrap();
+    let restic_cmd = |args: &[&str]| {
+        let o = Command::new(&restic)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .args(args)
+            .arg("--repo")
+            .arg(&repo)
+            .arg("--password-file")
+            .arg(&pw)
+            .arg("--no-cache")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "restic {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    restic_cmd(&["init"]);
+    let (r, p, t) = (repo.display().to_string(), pw.display().to_string(), restic.display().to_string());
+    let status_file = env.path().join("unused-status").display().to_string();
+    env.patch(move |v| {
+        v["checks"] = json!({"backups": {"status_file": status_file, "unit": "backup.service", "max_age_hours": 48,
+                                          "restic": {"repository": r, "password_file": p}}});
+        v["tools"]["restic"] = json!(t);
+    });
+    let check = || -> Value { serde_json::from_slice(&env.run(&["check", "--json"]).stdout).unwrap() };
+    // Empty repository: no backup at all.
+    assert_eq!(verdict(&check(), "backups"), ("drift".to_string(), vec!["no_backup".to_string()]));
+    // Only an old snapshot: too old.
+    restic_cmd(&["backup", "--time", "2020-01-01 00:00:00", data.to_str().unwrap()]);
+    assert_eq!(verdict(&check(), "backups"), ("drift".to_string(), vec!["backup_too_old".to_string()]));
+    // A fresh one: compliant (the newest snapshot is the backup's time).
+    restic_cmd(&["backup", data.to_str().unwrap()]);
+    let out = check();
+    assert_eq!(verdict(&out, "backups").0, "compliant", "{out}");
+    assert_eq!(out["checks"][0]["observed"]["source"], "restic");
+    // A wrong password is an error, not drift and not compliance.
+    std::fs::write(&pw, "wrong").unwrap();
+    let out = check();
+    assert_eq!(verdict(&out, "backups").0, "error", "{out}");
+}
