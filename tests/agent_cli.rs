@@ -235,3 +235,51 @@ fn sigterm_during_work_stops_at_the_next_safe_point() {
     assert!(!after_poll.contains(&"detect"), "{statuses:?}");
     assert!(err.contains("poll: 0 envelopes"), "the poll in progress completed: {err}");
 }
+
+#[test]
+fn check_command_reports_drift_and_changes_nothing() {
+    let env = TestEnv::new();
+    let out = env.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("services     ok"), "{}", text(&out.stdout));
+    env.host.set_unit("sshd.service", "failed");
+    let out = env.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["compliant"], serde_json::json!(false));
+    let services = v["checks"].as_array().unwrap().iter().find(|c| c["check"] == "services").unwrap();
+    assert_eq!(services["verdict"], "drift");
+    assert_eq!(services["observed"]["units"]["sshd.service"], "failed");
+    // Nothing was restarted, no state was created, no network was used
+    // (the MCP in the config is a closed port; check never dials it).
+    assert!(!env.host.calls().iter().any(|c| c.contains("restart") || c.contains("start ")), "{:?}", env.host.calls());
+    assert_eq!(env.host.unit_state("sshd.service"), "failed");
+    assert!(!env.state_dir().exists(), "check created state");
+}
+
+#[test]
+fn once_exits_1_on_drift_and_alerts_once() {
+    let env = TestEnv::new();
+    env.host.set_unit("sshd.service", "inactive");
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("alert/alert check=services") && err.contains("reason=drift"), "{err}");
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!text(&out.stderr).contains("reason=drift"), "re-alerted a persisting drift within the hour");
+    env.host.set_unit("sshd.service", "active");
+    assert_eq!(env.run(&["--once"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_broken_tool_is_an_error_not_drift_or_compliance() {
+    let env = TestEnv::new();
+    env.host.behave("systemctl", "garbage");
+    let out = env.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let services = v["checks"].as_array().unwrap().iter().find(|c| c["check"] == "services").unwrap();
+    assert_eq!(services["verdict"], "error", "{services}");
+    assert_eq!(services["drift"], serde_json::Value::Null);
+}
