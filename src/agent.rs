@@ -4,9 +4,10 @@
 //!            ┌──────────────────────────────────────────────┐
 //!            ▼                                              │
 //!  start ─► Idle ─► Poll ─► Detect ─► Heal ─► Attest ─► Flush
-//!            │        │        │        │        │          │
-//!            │        └────────┴────────┴────────┴─► Flush  │  stop requested:
-//!            │                                     (final)  │  skip to a final
+//!            │        │        │        │        ▲          │
+//!            │        └────────┴────────┴────────┘          │  stop requested:
+//!            │         (skip the remaining work, but        │  attest what was
+//!            │          always attest what happened)        │  done, a short
 //!            └─ SIGTERM while idle: wakes at once ──► exit ◄┘  Flush, then exit
 //! ```
 //!
@@ -25,7 +26,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::evidence::attest::{Attestor, Writer};
 use crate::evidence::bundle::Context;
-use crate::evidence::flush::{flush, FlushLimits};
+use crate::evidence::flush::{flush_with, FlushLimits};
 use crate::evidence::retention::prune;
 use crate::evidence::verify::{public_pem, PUBLIC_KEY_STATE};
 use crate::evidence::{Kind, Outcome, Record};
@@ -71,11 +72,13 @@ impl State {
     }
 
     /// The next state when a stop was requested: whatever work is left is
-    /// skipped, but evidence already written still gets one flush.
+    /// skipped, but what was already done is always attested (evidence is
+    /// never dropped) and gets one short flush.
     pub fn next_when_stopping(self) -> State {
         match self {
             State::Idle | State::Flush => State::Idle,
-            State::Poll | State::Detect | State::Heal | State::Attest => State::Flush,
+            State::Poll | State::Detect | State::Heal => State::Attest,
+            State::Attest => State::Flush,
         }
     }
 
@@ -142,6 +145,8 @@ pub enum StartError {
     Config(String, String),
     /// The state database could not be opened.
     Store(crate::store::StoreError),
+    /// Another agent process holds `state_dir/agent.lock`.
+    Busy(String),
 }
 
 impl fmt::Display for StartError {
@@ -149,6 +154,9 @@ impl fmt::Display for StartError {
         match self {
             StartError::Config(key, msg) => write!(f, "{key}: {msg}"),
             StartError::Store(e) => write!(f, "state database: {e}"),
+            StartError::Busy(path) => {
+                write!(f, "another compliance-agent holds {path}; run --once only when the daemon is stopped")
+            }
         }
     }
 }
@@ -180,6 +188,32 @@ pub struct Agent {
     flush_limits: FlushLimits,
     /// The latest result of each check and when it ran (Unix ms).
     last_checks: std::collections::BTreeMap<CheckName, (i64, checks::CheckResult)>,
+    /// The exclusive lock on `state_dir` (held for the process's life).
+    lock: Option<std::fs::File>,
+}
+
+/// Takes the exclusive lock `state_dir/agent.lock`, so a `--once` run and
+/// the daemon never work on the same appliance at the same time.
+fn lock_state_dir(state_dir: &std::path::Path) -> Result<std::fs::File, StartError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let fail = |m: String| StartError::Config("state_dir".into(), m);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(state_dir)
+        .map_err(|e| fail(format!("{}: {e}", state_dir.display())))?;
+    let path = state_dir.join("agent.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartError::Busy(path.display().to_string())),
+        Err(std::fs::TryLockError::Error(e)) => Err(fail(format!("{}: {e}", path.display()))),
+    }
 }
 
 impl fmt::Debug for Agent {
@@ -196,8 +230,28 @@ impl Agent {
     pub fn new(config: Config, key: SigningKey, notifier: Notifier) -> Result<Self, StartError> {
         let mcp = McpClient::new(&config.mcp, config.site_id.as_str(), config.appliance_id.as_str())
             .map_err(|e| StartError::Config(e.key.to_string(), e.message))?;
+        let lock = lock_state_dir(&config.state_dir)?;
         let (store, recovery) = Store::open_or_recover(&config.state_dir).map_err(StartError::Store)?;
         let mut agent = Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock));
+        agent.lock = Some(lock);
+        match agent.store.fail_interrupted_orders() {
+            Ok(rows) => {
+                for crate::store::InterruptedOrder { envelope_sha256: hash, order_id, action } in rows {
+                    log::warn!(
+                        "order {} ({}) was interrupted by a crash; it is not run again",
+                        order_id.as_deref().unwrap_or("?"),
+                        action.as_deref().unwrap_or("?")
+                    );
+                    let mut rec = Record::new(Kind::Order, Outcome::Failed, agent.clock.now_ms())
+                        .reason("interrupted")
+                        .detail("the agent stopped while this order ran; it is not run again");
+                    rec.order =
+                        Some(crate::evidence::OrderRef { order_id, keyid: None, action, envelope_sha256: hash });
+                    agent.attestor.queue([rec]);
+                }
+            }
+            Err(e) => return Err(StartError::Store(e)),
+        }
         if let Some(r) = recovery {
             let last = match &r.last_known {
                 Some(t) => format!("its last known bundle was seq {} with sha256 {}", t.seq, t.sha256),
@@ -265,12 +319,14 @@ impl Agent {
             attestor,
             flush_limits,
             last_checks: std::collections::BTreeMap::new(),
+            lock: None,
         }
     }
 
     fn enter(&self, from: State, to: State) {
         log::info!("state {from} -> {to}");
         self.notifier.status(&format!("{to}"));
+        self.notifier.keepalive();
     }
 
     /// Runs one cycle, Poll through Flush, honouring stop requests between
@@ -514,12 +570,17 @@ impl Agent {
     fn flush(&mut self, cycle: &mut Cycle, budget: Duration) {
         let now_ms = self.clock.now_ms();
         let limits = FlushLimits { time_budget: budget, ..self.flush_limits.clone() };
-        match flush(&self.store, self.mcp.as_ref(), &limits, now_ms, cycle.mcp_reachable) {
+        match flush_with(&self.store, self.mcp.as_ref(), &limits, now_ms, cycle.mcp_reachable, &self.notifier) {
             Ok(r) if r.backing_off => log::info!("flush: backing off after earlier failures"),
             Ok(r) => {
                 let left = self.store.backlog().map(|b| b.unpushed).unwrap_or(0);
                 match &r.error {
-                    None => log::info!("flush: {} bundles pushed in {} batches; {left} unpushed", r.pushed, r.batches),
+                    None => {
+                        log::info!("flush: {} bundles pushed in {} batches; {left} unpushed", r.pushed, r.batches);
+                        if r.batches > 0 {
+                            let _ = self.store.clear_alerts("evidence_push");
+                        }
+                    }
                     Some(e) => {
                         log::warn!(
                             "flush: push failed ({}: {e}); {left} bundles wait, retried with back-off",
@@ -543,6 +604,16 @@ impl Agent {
     }
 
     fn prune(&mut self, now_ms: i64) {
+        // At most once a day: each prune writes a checkpoint bundle, and
+        // checkpoints age out too.
+        let last: i64 = self.store.get_state("prune.last_ms").ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0);
+        if now_ms.saturating_sub(last) < 86_400_000 {
+            return;
+        }
+        let _ = self.store.set_state("prune.last_ms", &now_ms.to_string());
+        if let Err(e) = self.store.prune_orders(now_ms.div_euclid(1000)) {
+            log::warn!("prune: order history: {e}");
+        }
         match prune(&self.store, self.attestor.writer(), now_ms, self.config.evidence.local_retention_days) {
             Ok(Some(b)) => {
                 log::info!("prune: pushed bundles older than the retention removed; checkpoint is seq {}", b.seq)
@@ -595,7 +666,25 @@ impl Agent {
         results: &serde_json::Map<String, serde_json::Value>,
         started_ms: i64,
     ) -> (Record, &'static str) {
-        let _ = self.store.set_order_state(&order.envelope_sha256, "running");
+        // Claim it: only a `queued` row becomes `running`, so an order can
+        // never run twice, not even with `--once` beside the daemon.
+        match self.store.claim_order(&order.envelope_sha256) {
+            Ok(true) => crate::crashpoint::hit("order-claimed"),
+            Ok(false) => {
+                let mut rec = Record::new(Kind::Order, Outcome::Failed, started_ms)
+                    .reason("not_claimed")
+                    .detail("the order was no longer queued when it was about to run; it was not run");
+                rec.order = Some(order_ref(order));
+                return (rec, "failed");
+            }
+            Err(e) => {
+                let mut rec = Record::new(Kind::Order, Outcome::Failed, started_ms)
+                    .reason("store_error")
+                    .detail(format!("cannot mark the order as running, so it was not run: {e}"));
+                rec.order = Some(order_ref(order));
+                return (rec, "failed");
+            }
+        }
         let mut rec = match &order.action {
             Action::RunChecks => {
                 let mut r = Record::new(Kind::Order, Outcome::Success, started_ms)
@@ -631,6 +720,18 @@ impl Agent {
             self.config.jitter_percent
         );
         let beat = self.notifier.watchdog_interval().unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1));
+        if let Some(half) = self.notifier.watchdog_interval() {
+            let mcp = &self.config.mcp;
+            let worst = Duration::from_secs(mcp.connect_timeout_secs + mcp.request_timeout_secs);
+            if worst >= half {
+                log::warn!(
+                    "mcp timeouts ({} s connect + {} s request) reach half of WatchdogSec ({} s): a stalled MCP request could trip the watchdog; lower them or raise WatchdogSec",
+                    mcp.connect_timeout_secs,
+                    mcp.request_timeout_secs,
+                    half.as_secs()
+                );
+            }
+        }
         loop {
             let report = self.cycle(shutdown);
             if report.interrupted || shutdown.requested() {
@@ -665,9 +766,10 @@ mod tests {
             seen.push(s);
         }
         assert_eq!(seen, [State::Poll, State::Detect, State::Heal, State::Attest, State::Flush, State::Idle]);
-        for s in [State::Poll, State::Detect, State::Heal, State::Attest] {
-            assert_eq!(s.next_when_stopping(), State::Flush);
+        for s in [State::Poll, State::Detect, State::Heal] {
+            assert_eq!(s.next_when_stopping(), State::Attest);
         }
+        assert_eq!(State::Attest.next_when_stopping(), State::Flush);
         assert_eq!(State::Flush.next_when_stopping(), State::Idle);
     }
 

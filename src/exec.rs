@@ -27,6 +27,11 @@ pub const OUTPUT_CAP: usize = 1 << 20;
 pub const STDERR_TAIL: usize = 2048;
 /// Longest pause between heartbeats while a tool runs.
 const TICK: Duration = Duration::from_millis(500);
+/// After the tool exited, how long to wait for pipes held by processes that
+/// left its process group.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+/// How long to wait for a killed child to be reaped.
+const REAP_LIMIT: Duration = Duration::from_secs(5);
 
 /// Something to call regularly while waiting (the systemd watchdog).
 pub trait Heartbeat {
@@ -252,6 +257,7 @@ fn supervise(mut child: Child, deadline: Instant, heartbeat: &dyn Heartbeat, rec
     let mut out: Drain<'_, ChildStdout> = Drain { pipe: child.stdout.take(), buf: &mut record.stdout, dropped: 0 };
     let mut err: Drain<'_, ChildStderr> = Drain { pipe: child.stderr.take(), buf: &mut record.stderr, dropped: 0 };
     let mut status: Option<ExitStatus> = None;
+    let mut exited_at: Option<Instant> = None;
     let mut timed_out = false;
 
     loop {
@@ -259,6 +265,7 @@ fn supervise(mut child: Child, deadline: Instant, heartbeat: &dyn Heartbeat, rec
         if status.is_none() {
             if let Ok(Some(s)) = child.try_wait() {
                 status = Some(s);
+                exited_at = Some(Instant::now());
                 let _ = sys::kill_process_group(pgid);
             }
         }
@@ -270,25 +277,35 @@ fn supervise(mut child: Child, deadline: Instant, heartbeat: &dyn Heartbeat, rec
             if now >= deadline {
                 timed_out = true;
                 let _ = sys::kill_process_group(pgid);
-                status = child.wait().ok();
+                status = reap_bounded(&mut child, heartbeat);
                 break;
             }
             // Pipes closed but the tool still runs: wait for it in short steps.
             std::thread::sleep(deadline.saturating_duration_since(now).min(Duration::from_millis(5)));
             continue;
         }
+        // The tool exited and its group is dead, but something that left
+        // the group (setsid) still holds a pipe: keep what was read and
+        // report the tool's own status after a short grace.
+        if exited_at.is_some_and(|t| now.duration_since(t) >= EXIT_GRACE) {
+            drain_ready(&mut out, &mut err);
+            break;
+        }
         if now >= deadline {
-            timed_out = true;
+            timed_out = status.is_none();
             let _ = sys::kill_process_group(pgid);
             if status.is_none() {
-                status = child.wait().ok();
+                status = reap_bounded(&mut child, heartbeat);
             }
             // Drain what is already buffered, without waiting for processes
             // that escaped the group and still hold the pipe.
             drain_ready(&mut out, &mut err);
             break;
         }
-        let wait = deadline.saturating_duration_since(now).min(TICK);
+        let mut wait = deadline.saturating_duration_since(now).min(TICK);
+        if let Some(t) = exited_at {
+            wait = wait.min(EXIT_GRACE.saturating_sub(now.duration_since(t)));
+        }
         poll_once(&mut out, &mut err, wait);
     }
 
@@ -302,6 +319,21 @@ fn supervise(mut child: Child, deadline: Instant, heartbeat: &dyn Heartbeat, rec
     };
     record.stdout_dropped = out.dropped;
     exit
+}
+
+/// Reaps a child after SIGKILL, but gives up after [`REAP_LIMIT`]: a process
+/// stuck in uninterruptible sleep (a failing disk) must not hang the agent.
+fn reap_bounded(child: &mut Child, heartbeat: &dyn Heartbeat) -> Option<ExitStatus> {
+    let until = Instant::now() + REAP_LIMIT;
+    while Instant::now() < until {
+        heartbeat.beat();
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    log::warn!("exec: pid {} did not die within {} s of SIGKILL; leaving it", child.id(), REAP_LIMIT.as_secs());
+    None
 }
 
 fn poll_once(out: &mut Drain<'_, ChildStdout>, err: &mut Drain<'_, ChildStderr>, wait: Duration) {
@@ -431,6 +463,16 @@ mod tests {
         assert_eq!(r.exit, Exit::Code { code: 0 });
         assert_eq!(r.stdout_text(), "started\n");
         assert!(r.duration_ms < 15_000, "waited for the orphan: {} ms", r.duration_ms);
+    }
+
+    #[test]
+    fn an_escaped_grandchild_holding_stdout_does_not_turn_success_into_timeout() {
+        // setsid puts the sleeper in its own session, out of reach of the
+        // group kill; it keeps stdout open for 8 s.
+        let r = sh("setsid sleep 8 & echo done", 20_000);
+        assert_eq!(r.exit, Exit::Code { code: 0 });
+        assert_eq!(r.stdout_text(), "done\n");
+        assert!(r.duration_ms < 15_000, "{} ms", r.duration_ms);
     }
 
     #[test]

@@ -231,7 +231,7 @@ fn agent(config_path: &Path, once: bool) -> i32 {
         Err(e) => {
             let code = match e {
                 StartError::Config(..) => EXIT_CONFIG,
-                StartError::Store(_) => EXIT_DRIFT,
+                StartError::Store(_) | StartError::Busy(_) => EXIT_DRIFT,
             };
             log::error!("cannot start: {e}");
             eprintln!("compliance-agent: cannot start: {}: {e}", config_path.display());

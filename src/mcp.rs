@@ -186,6 +186,7 @@ impl McpClient {
             message: format!("{}: {e}", cfg.client_key_file.display()),
         })?;
 
+        validate_tls_material(&ca_pem, &cert_pem, &key_pem)?;
         let tls = TlsConfig::builder()
             .provider(TlsProvider::Rustls)
             .root_certs(RootCerts::Specific(Arc::new(roots)))
@@ -215,6 +216,37 @@ impl McpClient {
             appliance_id: appliance_id.to_string(),
         })
     }
+}
+
+/// Builds the rustls client configuration once, so that a key that does not
+/// match its certificate, an unsupported key type or an unusable CA is a
+/// configuration error at start-up (exit 78). ureq would only build it at
+/// the first connection, and it treats a failure there as a bug (panic).
+fn validate_tls_material(ca_pem: &[u8], cert_pem: &[u8], key_pem: &[u8]) -> Result<(), SetupError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(ca_pem) {
+        let c = c.map_err(|e| SetupError { key: "mcp.ca_file", message: format!("bad PEM: {e}") })?;
+        roots
+            .add(c)
+            .map_err(|e| SetupError { key: "mcp.ca_file", message: format!("unusable CA certificate: {e}") })?;
+    }
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| SetupError { key: "mcp.client_cert_file", message: format!("bad PEM: {e}") })?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| SetupError { key: "mcp.client_key_file", message: format!("bad PEM private key: {e}") })?;
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SetupError { key: "mcp", message: format!("TLS setup: {e}") })?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .map_err(|e| SetupError {
+            key: "mcp.client_key_file",
+            message: format!("the client key does not match the certificate or is not supported: {e}"),
+        })?;
+    Ok(())
 }
 
 fn check_private(path: &std::path::Path) -> Result<(), String> {

@@ -173,6 +173,17 @@ pub struct Recovery {
 /// replacement chain can name where the old one ended.
 pub const HEAD_FILE: &str = "chain.head";
 
+/// An order that was running when the agent died.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterruptedOrder {
+    /// Hex SHA-256 of the envelope.
+    pub envelope_sha256: String,
+    /// The order id.
+    pub order_id: Option<String>,
+    /// The action name.
+    pub action: Option<String>,
+}
+
 /// An order waiting to run, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedOrder {
@@ -250,7 +261,15 @@ impl Store {
         let db = state_dir.join(DB_FILE);
         let stamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let moved_to = state_dir.join(format!("{DB_FILE}.corrupt-{stamp}"));
+        // Never overwrite an earlier corrupt copy (a flapping disk can fail
+        // twice within a second).
+        let moved_to = (0..1000)
+            .map(|n| state_dir.join(format!("{DB_FILE}.corrupt-{stamp}-{}-{n}", std::process::id())))
+            .find(|p| !p.exists() && !PathBuf::from(format!("{}-wal", p.display())).exists())
+            .ok_or_else(|| StoreError {
+                path: db.clone(),
+                what: format!("database is unreadable ({error}) and no free name to move it aside"),
+            })?;
         for suffix in ["", "-wal", "-shm"] {
             let from = PathBuf::from(format!("{}{suffix}", db.display()));
             if from.exists() {
@@ -379,12 +398,43 @@ impl Store {
     pub fn queued_orders(&self) -> Result<Vec<QueuedOrder>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT envelope_sha256, envelope FROM orders WHERE state IN ('queued', 'running') AND envelope IS NOT NULL ORDER BY first_seen, rowid")
+            .prepare("SELECT envelope_sha256, envelope FROM orders WHERE state = 'queued' AND envelope IS NOT NULL ORDER BY first_seen, rowid")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| Ok(QueuedOrder { envelope_sha256: r.get(0)?, envelope: r.get(1)? }))
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Claims a queued order for execution: `queued` → `running`. False if
+    /// it was not queued (already claimed, finished or refused).
+    pub fn claim_order(&self, envelope_sha256: &str) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE orders SET state = 'running' WHERE envelope_sha256 = ?1 AND state = 'queued'",
+                [envelope_sha256],
+            )
+            .map(|n| n == 1)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Orders left `running` by a process that died mid-action, marked
+    /// `failed` (they are never run again).
+    pub fn fail_interrupted_orders(&self) -> Result<Vec<InterruptedOrder>, StoreError> {
+        let rows = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT envelope_sha256, order_id, action FROM orders WHERE state = 'running'")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(InterruptedOrder { envelope_sha256: r.get(0)?, order_id: r.get(1)?, action: r.get(2)? })
+                })
+                .map_err(|e| self.err(e))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?
+        };
+        self.conn.execute("UPDATE orders SET state = 'failed' WHERE state = 'running'", []).map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     /// Moves an order to a new state (`running`, `done`, `failed`, `expired`).

@@ -52,6 +52,20 @@ pub fn flake_ref(s: &str, prefixes: &[String]) -> Result<(), String> {
             "flake ref {s:?} contains characters outside A-Z a-z 0-9 : / . _ # ? = + @ ~ - or starts with -"
         ));
     }
+    // A query may only pin a branch, revision or subdirectory: nix also
+    // accepts `?host=` (another forge) and `?url=`, which would move the
+    // flake outside the allowed prefix.
+    if let Some((_, rest)) = s.split_once('?') {
+        let query = rest.split('#').next().unwrap_or("");
+        let ok = query.split_once('=').is_some_and(|(k, v)| {
+            matches!(k, "ref" | "rev" | "dir")
+                && !v.is_empty()
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
+        });
+        if !ok || rest.contains('?') {
+            return Err(format!("flake ref {s:?} may only carry one ?ref=, ?rev= or ?dir= query"));
+        }
+    }
     let under = prefixes.iter().any(|p| {
         s == p
             || (s.starts_with(p.as_str())
@@ -76,6 +90,7 @@ mod tests {
             "github:clinic/appliance#appl-01",
             "github:clinic/appliance/v2",
             "git+https://git.msp.example/x?ref=main#h",
+            "github:clinic/appliance?rev=0f3c2a1b#appl-01",
         ] {
             assert!(flake_ref(ok, &p).is_ok(), "{ok}");
         }
@@ -86,6 +101,10 @@ mod tests {
             "github:clinic/appliance#x;rm",
             "github:clinic/appliance#x y",
             "github:clinic/appliance#$(id)",
+            "github:clinic/appliance?host=evil.example#appl-01",
+            "github:clinic/appliance?url=https://evil.example/x#appl-01",
+            "github:clinic/appliance?ref=main?host=evil.example",
+            "github:clinic/appliance?ref=",
             "github:clinic/appliance#x\n",
             "",
         ] {

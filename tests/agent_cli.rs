@@ -227,13 +227,44 @@ fn sigterm_during_work_stops_at_the_next_safe_point() {
     let mut err = String::new();
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert_eq!(status.code(), Some(0), "{err}");
-    // Poll finished (the request completed), then the rest of the cycle was
-    // skipped straight to the final Flush.
+    // Poll finished (the request completed), then the rest of the work was
+    // skipped: what happened is attested, flushed, and the agent exits.
     let statuses: Vec<&str> = seen.iter().flat_map(|m| m.lines()).filter_map(|l| l.strip_prefix("STATUS=")).collect();
     let after_poll: Vec<&str> = statuses.iter().skip_while(|s| **s != "poll").copied().collect();
-    assert_eq!(after_poll.get(1), Some(&"flush"), "{statuses:?}");
+    assert_eq!(after_poll.get(1..3), Some(&["attest", "flush"][..]), "{statuses:?}");
     assert!(!after_poll.contains(&"detect"), "{statuses:?}");
     assert!(err.contains("poll: 0 envelopes"), "the poll in progress completed: {err}");
+}
+
+#[test]
+fn a_second_instance_is_refused_while_one_runs() {
+    let env = TestEnv::new();
+    let mut daemon = Command::new(agent_bin())
+        .arg("--config")
+        .arg(&env.config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it holds the lock (its first cycle ran).
+    let mut err = daemon.stderr.take().unwrap();
+    let mut log = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !text(&log).contains("flush -> idle") && Instant::now() < deadline {
+        let n = err.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        log.extend_from_slice(&buf[..n]);
+    }
+    let out = env.run(&["--once"]);
+    Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("another compliance-agent holds"), "{}", text(&out.stderr));
+    // Once the daemon is gone, --once works.
+    assert_eq!(env.run(&["--once"]).status.code(), Some(0));
 }
 
 #[test]

@@ -278,7 +278,7 @@ fn deleting_a_prefix_without_a_checkpoint_is_detected() {
 
 #[test]
 fn tampering_in_the_database_is_detected() {
-    for attack in ["edit", "delete", "swap", "resign"] {
+    for attack in ["edit", "delete", "swap", "resign", "truncate"] {
         let (_d, s) = store();
         fill(&s, &writer(), 10, T0);
         let path = s.path().to_path_buf();
@@ -292,6 +292,10 @@ fn tampering_in_the_database_is_detected() {
             }
             "delete" => {
                 c.execute("DELETE FROM bundles WHERE seq = 5", []).unwrap();
+            }
+            "truncate" => {
+                // The newest bundles removed: only the chain tip can tell.
+                c.execute("DELETE FROM bundles WHERE seq > 7", []).unwrap();
             }
             "swap" => {
                 c.execute_batch(

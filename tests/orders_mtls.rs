@@ -211,6 +211,30 @@ fn run_checks_runs_once_duplicates_are_silent_and_replay_survives_restart() {
 }
 
 #[test]
+fn an_order_interrupted_by_a_crash_is_never_run_again() {
+    let (server, env) = setup();
+    server.set_orders(vec![envelope(&payload("o-crash", "run_checks", json!({})))]);
+    let crashed = std::process::Command::new(support::env::agent_bin())
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--once")
+        .env("COMPLIANCE_AGENT_CRASHPOINT", "order-claimed")
+        .output()
+        .unwrap();
+    assert!(stderr(&crashed).contains("crashpoint order-claimed"), "{}", stderr(&crashed));
+    let out = once(&env);
+    let ev = evidence(&out);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(
+        ev[0].contains("order/failed") && ev[0].contains("reason=interrupted") && ev[0].contains("order=o-crash"),
+        "{ev:?}"
+    );
+    // Still listed by the MCP: a duplicate, not run again.
+    let out = once(&env);
+    assert!(evidence(&out).is_empty(), "{:?}", evidence(&out));
+}
+
+#[test]
 fn second_signature_valid_is_accepted() {
     let (server, env) = setup();
     let p = payload("o-two", "run_checks", json!({}));
@@ -303,6 +327,22 @@ fn missing_client_certificate_is_a_config_error() {
     let out = env.run(&["--once"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(stderr(&out).contains("mcp.client_key_file"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_client_key_that_does_not_match_its_certificate_is_a_config_error() {
+    let env = TestEnv::new();
+    // The rogue client's key with our client's certificate.
+    std::fs::copy(pki("rogue-client.key"), env.path().join("client.key")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(env.path().join("client.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("mcp.client_key_file") && stderr(&out).contains("does not match"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

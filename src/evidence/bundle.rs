@@ -123,6 +123,8 @@ pub fn serialise(ctx: &Context, stamp: &Stamp, rec: &Record, prune: Option<&Prun
         (None, _) => Vec::new(),
     };
     let truncated = Value::String("truncated: bundle exceeded the size limit".into());
+    let detail = rec.detail.as_deref().map(|d| cap(d, 4096));
+    let reason = rec.reason.as_deref().map(|r| cap(r, 128));
     let mut out = Out {
         schema: SCHEMA,
         bundle_id: &stamp.bundle_id,
@@ -139,8 +141,8 @@ pub fn serialise(ctx: &Context, stamp: &Stamp, rec: &Record, prune: Option<&Prun
         nist_controls: controls::union(&checks, controls::nist),
         order: rec.order.as_ref(),
         outcome: rec.outcome,
-        reason: rec.reason.as_deref(),
-        detail: rec.detail.as_deref(),
+        reason: reason.as_deref(),
+        detail: detail.as_deref(),
         started_at: rfc3339_ms(rec.started_ms),
         finished_at: rfc3339_ms(rec.finished_ms.max(rec.started_ms)),
         clock: match stamp.clock {
@@ -164,6 +166,18 @@ pub fn serialise(ctx: &Context, stamp: &Stamp, rec: &Record, prune: Option<&Prun
     out.results = Some(&truncated);
     out.actions = &[];
     serde_json::to_vec(&out).unwrap_or_default()
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn cap(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 /// The fields `evidence verify` reads back from bundle bytes.

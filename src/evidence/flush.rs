@@ -8,6 +8,7 @@
 //! flooding the server or delaying the loop.
 
 use crate::encoding::base64_encode;
+use crate::exec::{Heartbeat, NoHeartbeat};
 use crate::mcp::{EvidenceItem, McpError, Transport};
 use crate::store::{Store, StoreError, StoredBundle};
 use std::time::{Duration, Instant};
@@ -16,14 +17,15 @@ use std::time::{Duration, Instant};
 pub const MAX_BATCH_ITEMS: usize = 256;
 /// Protocol limit: request body bytes per POST.
 pub const MAX_BATCH_BYTES: usize = 1 << 20;
-/// What a batch aims for: half the protocol limit. A batch exists three
+/// What a batch aims for: a quarter of the protocol limit. A batch exists three
 /// times at once while it is sent (stored bytes, base64 items, request
 /// body), so this keeps the daemon's peak memory within its budget.
-pub const TARGET_BATCH_BYTES: usize = MAX_BATCH_BYTES / 2;
+pub const TARGET_BATCH_BYTES: usize = MAX_BATCH_BYTES / 4;
 
 const FAILURES: &str = "flush.failures";
 const NEXT_ATTEMPT_MS: &str = "flush.next_attempt_ms";
 const LAST_PUSH_MS: &str = "flush.last_push_ms";
+const LAST_ERROR_CLASS: &str = "flush.last_error_class";
 
 /// Flush limits (from `evidence.*` config).
 #[derive(Debug, Clone)]
@@ -62,17 +64,33 @@ pub fn last_push_ms(store: &Store) -> Option<i64> {
     store.get_state(LAST_PUSH_MS).ok().flatten().and_then(|v| v.parse().ok())
 }
 
-/// Pushes unpushed bundles. `force` ignores the back-off (the MCP just
-/// answered a poll, so it is reachable).
+/// Pushes unpushed bundles. `reachable` says the MCP just answered a poll:
+/// then a back-off that began with a connection failure is cut short (a
+/// back-off after the server refused our POST is kept).
 pub fn flush(
     store: &Store,
     mcp: &dyn Transport,
     limits: &FlushLimits,
     now_ms: i64,
-    force: bool,
+    reachable: bool,
+) -> Result<FlushReport, StoreError> {
+    flush_with(store, mcp, limits, now_ms, reachable, &NoHeartbeat)
+}
+
+/// [`flush`], beating `heartbeat` (the systemd watchdog) before each POST.
+pub fn flush_with(
+    store: &Store,
+    mcp: &dyn Transport,
+    limits: &FlushLimits,
+    now_ms: i64,
+    reachable: bool,
+    heartbeat: &dyn Heartbeat,
 ) -> Result<FlushReport, StoreError> {
     let mut report = FlushReport::default();
     let next_attempt: i64 = store.get_state(NEXT_ATTEMPT_MS)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let network_failure =
+        store.get_state(LAST_ERROR_CLASS)?.is_none_or(|c| matches!(c.as_str(), "dns" | "connect" | "timeout" | "tls"));
+    let force = reachable && network_failure;
     if !force && now_ms < next_attempt {
         report.backing_off = true;
         return Ok(report);
@@ -100,11 +118,13 @@ pub fn flush(
                 signature: base64_encode(&b.signature),
             })
             .collect();
+        heartbeat.beat();
         crate::crashpoint::hit("flush-before-post");
         report.batches += 1;
         match mcp.post_evidence(&items) {
             Err(e) => {
                 record_failure(store, limits, now_ms)?;
+                store.set_state(LAST_ERROR_CLASS, e.class())?;
                 report.error = Some(e);
                 return Ok(report);
             }

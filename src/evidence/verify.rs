@@ -131,6 +131,16 @@ impl Verifier {
         self.prev = Some((item.seq, sha));
     }
 
+    /// The last bundle seen: seq and hash.
+    pub fn last(&self) -> Option<(u64, String)> {
+        self.prev.clone()
+    }
+
+    /// Records a problem found outside the bundles themselves.
+    pub fn problem(&mut self, p: String) {
+        self.result.problems.push(p);
+    }
+
     /// Final checks (the pruned prefix) and the verdict.
     pub fn finish(mut self) -> Verification {
         if let Some((first, prev)) = &self.first {
@@ -168,6 +178,21 @@ pub fn verify_db(db: &Path, key: PublicKey) -> Result<Verification, String> {
                 bytes: b.bytes,
                 signature: b.signature,
             });
+        }
+    }
+    // The newest bundles: the database's own chain tip, and the chain.head
+    // file beside it, must both agree with the last bundle present.
+    let last = v.last();
+    let tip = store.chain_tip().map_err(|e| e.to_string())?;
+    if tip.seq > 0 && last.as_ref() != Some(&(tip.seq, tip.sha256.clone())) {
+        let (seq, _) = last.clone().unwrap_or((0, String::new()));
+        v.problem(format!("the chain tip records seq {} but the newest bundle present is seq {seq}: bundles at the end were removed or changed", tip.seq));
+    }
+    if let Some(head) = db.parent().and_then(|d| std::fs::read_to_string(d.join(crate::store::HEAD_FILE)).ok()) {
+        if let Some(seq) = head.split_whitespace().next().and_then(|s| s.parse::<u64>().ok()) {
+            if seq > last.as_ref().map_or(0, |l| l.0) {
+                v.problem(format!("{} names seq {seq}, newer than the newest bundle present", crate::store::HEAD_FILE));
+            }
         }
     }
     Ok(v.finish())
@@ -220,18 +245,38 @@ pub fn export(db: &Path, dir: &Path) -> Result<u64, String> {
         let Some(last) = page.last() else { break };
         after = last.seq;
         for b in page {
+            // The id becomes a file name: only what the agent generates.
+            if b.bundle_id.is_empty()
+                || b.bundle_id.len() > 64
+                || !b.bundle_id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
+            {
+                return Err(format!(
+                    "seq {}: bundle_id {:?} is not a UUID; refusing to use it as a file name",
+                    b.seq, b.bundle_id
+                ));
+            }
             let base = dir.join(format!("{}-{}.json", b.seq, b.bundle_id));
-            std::fs::write(&base, &b.bytes).map_err(|e| format!("{}: {e}", base.display()))?;
-            let sig = PathBuf::from(format!("{}.sig", base.display()));
-            std::fs::write(&sig, &b.signature).map_err(|e| format!("{}: {e}", sig.display()))?;
+            write_new(&base, &b.bytes)?;
+            write_new(&PathBuf::from(format!("{}.sig", base.display())), &b.signature)?;
             n += 1;
         }
     }
     if let Some(pem) = store.get_state(PUBLIC_KEY_STATE).map_err(|e| e.to_string())? {
-        let path = dir.join("evidence.pub.pem");
-        std::fs::write(&path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_new(&dir.join("evidence.pub.pem"), pem.as_bytes())?;
     }
     Ok(n)
+}
+
+/// Creates a file that must not exist yet (never follows a planted link or
+/// overwrites an earlier export).
+fn write_new(path: &Path, data: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e} (export into an empty directory)", path.display()))?;
+    f.write_all(data).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// State key under which the agent records its evidence public key (PEM).

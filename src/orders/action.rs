@@ -273,6 +273,7 @@ mod tests {
             ("nixos_rebuild", json!({"flake_ref": "github:evil/appliance#x"})),
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance#x$(reboot)"})),
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance-evil"})),
+            ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance?host=evil.example#appl-01"})),
             ("update_firewall_baseline", json!({"ruleset": "flush ruleset\n", "sha256": "00"})),
             (
                 "update_firewall_baseline",
