@@ -31,6 +31,7 @@ use crate::evidence::retention::prune;
 use crate::evidence::verify::{public_pem, PUBLIC_KEY_STATE};
 use crate::evidence::{Kind, Outcome, Record};
 use crate::exec::SystemRunner;
+use crate::heal::{remediate, Ctx as HealCtx, Target};
 use crate::keys::SigningKey;
 use crate::mcp::{McpClient, Transport};
 use crate::notify::Notifier;
@@ -234,6 +235,16 @@ impl Agent {
         let (store, recovery) = Store::open_or_recover(&config.state_dir).map_err(StartError::Store)?;
         let mut agent = Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock));
         agent.lock = Some(lock);
+        // Remediations a crash interrupted: verify, roll back if needed, and
+        // write their one closing bundle (this also settles their orders).
+        match crate::heal::recover(&agent.remediation_ctx(false)) {
+            Ok(records) => {
+                for r in records {
+                    log::warn!("heal: resolved an interrupted remediation: {}", r.summary());
+                }
+            }
+            Err(e) => return Err(StartError::Store(e)),
+        }
         match agent.store.fail_interrupted_orders() {
             Ok(rows) => {
                 for crate::store::InterruptedOrder { envelope_sha256: hash, order_id, action } in rows {
@@ -398,17 +409,25 @@ impl Agent {
             let error_key = format!("check_error_{check}");
             match r.verdict {
                 checks::Verdict::Compliant => {
+                    // The episode is over: alerts close, back-off and
+                    // deferral start afresh next time.
                     let _ = self.store.clear_alerts(&drift_key);
                     let _ = self.store.clear_alerts(&error_key);
+                    let _ = self.store.clear_alerts(&format!("heal_exhausted_{check}"));
+                    let _ = self.store.set_state(&format!("heal.{check}"), "0 0");
+                    let _ = self.store.set_state(&format!("deferred.{check}"), "");
                 }
                 checks::Verdict::Drift => {
                     drift.push(check.as_str());
                     let _ = self.store.clear_alerts(&error_key);
-                    // Until the remediation engine heals it, drift needs a human.
-                    let mut rec = Record::alert(&drift_key, "drift", r.detail.clone(), now_ms);
-                    rec.check = Some(*check);
-                    rec.pre_state = Some(r.observed.clone());
-                    cycle.records.push(rec);
+                    // Drift the agent may not heal (encryption, nixpkgs age)
+                    // needs a human; healable drift is Heal's.
+                    if !r.healable {
+                        let mut rec = Record::alert(&drift_key, "drift", r.detail.clone(), now_ms);
+                        rec.check = Some(*check);
+                        rec.pre_state = Some(r.observed.clone());
+                        cycle.records.push(rec);
+                    }
                 }
                 checks::Verdict::Error => {
                     drift.push(check.as_str());
@@ -515,26 +534,180 @@ impl Agent {
 
     fn heal(&mut self, cycle: &mut Cycle) {
         let queued = self.queued();
-        if queued.is_empty() {
-            log::info!("heal: no queued orders (drift healing is not built yet: drift is alerted)");
-        }
         for (hash, verdict) in queued {
             let now_ms = self.clock.now_ms();
-            let (record, state) = match verdict {
+            let order = match verdict {
                 Err(r) => {
                     let state = if r.reason == Reason::TtlElapsed { "expired" } else { "rejected" };
-                    (refusal_record(&r, now_ms), state)
+                    let record = refusal_record(&r, now_ms);
+                    log::info!("heal: order refused: {}", record.summary());
+                    if let Err(e) = self.store.set_order_state(&hash, state) {
+                        log::error!("heal: cannot update order state: {e}");
+                    }
+                    cycle.records.push(record);
+                    continue;
                 }
-                Ok(order) => self.run_order(&order, &cycle.results, now_ms),
+                Ok(order) => order,
             };
-            if record.outcome == Outcome::Failed {
+            let target = self.order_target(&order.action);
+            if target.as_ref().is_some_and(|t| t.disruptive())
+                && !self.config.maintenance_window.is_open(now_ms.div_euclid(1000))
+            {
+                // Waits in the queue for the window (or expires there).
+                self.defer(cycle, &format!("deferred.order.{hash}"), None, Some(&order), now_ms);
+                continue;
+            }
+            if let Some(record) = self.run_order(&order, target, cycle, now_ms) {
+                if record.outcome == Outcome::Failed {
+                    cycle.report.action_failed = true;
+                }
+                log::info!("heal: order finished: {}", record.summary());
+                let state = if record.outcome == Outcome::Success { "done" } else { "failed" };
+                if let Err(e) = self.store.set_order_state(&hash, state) {
+                    log::error!("heal: cannot update order state: {e}");
+                }
+                cycle.records.push(record);
+            }
+        }
+        self.heal_drift(cycle);
+        cycle.report.drift_remaining = self.last_checks.values().any(|(_, r)| r.verdict != checks::Verdict::Compliant);
+        for (check, (_, r)) in &self.last_checks {
+            cycle.results.insert(check.as_str().to_string(), r.summary());
+        }
+    }
+
+    /// The remediation an order asks for (None: not a remediation).
+    fn order_target(&self, action: &Action) -> Option<Target> {
+        match action {
+            Action::RestartService { unit } => Some(Target::Services(vec![unit.clone()])),
+            Action::TriggerBackup => Some(Target::Backup),
+            Action::NixosRebuild { flake_ref } => Some(Target::Rebuild(flake_ref.clone())),
+            Action::Heal { check } => {
+                let result = self.last_checks.get(check).map(|(_, r)| r);
+                self.drift_target(*check, result, true)
+            }
+            Action::RunChecks | Action::UpdateFirewallBaseline { .. } => None,
+        }
+    }
+
+    /// The remediation for a check's drift. `ordered`: an explicit `heal`
+    /// order, which also heals a check that looked compliant.
+    fn drift_target(&self, check: CheckName, result: Option<&checks::CheckResult>, ordered: bool) -> Option<Target> {
+        match check {
+            CheckName::Services => {
+                let svc = self.config.checks.services.as_ref()?;
+                let down: Vec<crate::config::UnitName> = svc
+                    .units
+                    .iter()
+                    .filter(|u| result.is_none_or(|r| r.observed["units"][u.as_str()].as_str() != Some("active")))
+                    .cloned()
+                    .collect();
+                let units = if down.is_empty() && ordered { svc.units.clone() } else { down };
+                (!units.is_empty()).then_some(Target::Services(units))
+            }
+            CheckName::Backups => Some(Target::Backup),
+            CheckName::Logging => Some(Target::Journald),
+            CheckName::Firewall => Some(Target::Firewall),
+            CheckName::Patching => {
+                let p = self.config.checks.patching.as_ref()?;
+                let mismatch = result.is_none_or(|r| r.findings.iter().any(|f| f == "revision_mismatch"));
+                (mismatch || ordered).then(|| Target::Rebuild(p.flake_ref.clone()))
+            }
+            CheckName::Encryption => None,
+        }
+    }
+
+    /// One `deferred` bundle per episode (`key`), naming the next window.
+    fn defer(&mut self, cycle: &mut Cycle, key: &str, check: Option<CheckName>, order: Option<&Order>, now_ms: i64) {
+        if self.store.get_state(key).ok().flatten().is_some_and(|v| !v.is_empty()) {
+            return;
+        }
+        let next = self.config.maintenance_window.next_open(now_ms.div_euclid(1000));
+        let mut rec =
+            Record::new(if order.is_some() { Kind::Order } else { Kind::Remediation }, Outcome::Deferred, now_ms)
+                .reason("outside_window")
+                .detail(format!(
+                    "disruptive; the next maintenance window opens at {}",
+                    crate::clock::rfc3339_ms(next * 1000)
+                ));
+        rec.check = check;
+        rec.order = order.map(order_ref);
+        log::info!("heal: {}", rec.summary());
+        cycle.records.push(rec);
+        self.store.put_state(key, &now_ms.to_string());
+    }
+
+    fn remediation_ctx(&self, mcp_reachable: bool) -> HealCtx<'_> {
+        HealCtx {
+            config: &self.config,
+            runner: &self.runner,
+            clock: self.clock.as_ref(),
+            store: &self.store,
+            mcp: self.mcp.as_ref(),
+            writer: self.attestor.writer(),
+            mcp_reachable,
+        }
+    }
+
+    /// Heals drift found by Detect: one journaled remediation per check,
+    /// disruptive ones only inside the window, each retried with
+    /// exponential back-off across cycles up to a limit per episode.
+    fn heal_drift(&mut self, cycle: &mut Cycle) {
+        let drifting: Vec<(CheckName, checks::CheckResult)> = self
+            .last_checks
+            .iter()
+            .filter(|(_, (_, r))| r.verdict == checks::Verdict::Drift && r.healable)
+            .map(|(c, (_, r))| (*c, r.clone()))
+            .collect();
+        for (check, result) in drifting {
+            let Some(target) = self.drift_target(check, Some(&result), false) else { continue };
+            let now_ms = self.clock.now_ms();
+            if target.disruptive() && !self.config.maintenance_window.is_open(now_ms.div_euclid(1000)) {
+                self.defer(cycle, &format!("deferred.{check}"), Some(check), None, now_ms);
+                continue;
+            }
+            let (max_attempts, initial_secs) = match (&self.config.checks.services, check) {
+                (Some(s), CheckName::Services) => (s.restart_max_attempts, s.restart_backoff_initial_secs),
+                _ => (3, 60),
+            };
+            let key = format!("heal.{check}");
+            let (attempts, next_ms) = self
+                .store
+                .get_state(&key)
+                .ok()
+                .flatten()
+                .and_then(|v| {
+                    v.split_once(' ').and_then(|(a, n)| Some((a.parse::<u32>().ok()?, n.parse::<i64>().ok()?)))
+                })
+                .unwrap_or((0, 0));
+            if attempts >= max_attempts {
+                let mut rec = Record::alert(
+                    &format!("heal_exhausted_{check}"),
+                    "heal_exhausted",
+                    format!("{attempts} repair attempts failed this episode; a human is needed: {}", result.detail),
+                    now_ms,
+                );
+                rec.check = Some(check);
+                cycle.records.push(rec);
+                continue;
+            }
+            if now_ms < next_ms {
+                log::info!("heal: {check}: next attempt after {} (back-off)", crate::clock::rfc3339_ms(next_ms));
+                continue;
+            }
+            let ctx = self.remediation_ctx(cycle.mcp_reachable);
+            let (rec, post) = remediate(&ctx, &target, None);
+            if rec.outcome == Outcome::Success {
+                let _ = self.store.set_state(&key, "0 0");
+            } else {
                 cycle.report.action_failed = true;
+                let delay = initial_secs.saturating_mul(1 << attempts.min(16)).saturating_mul(1000);
+                let next = now_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+                self.store.put_state(&key, &format!("{} {next}", attempts + 1));
             }
-            log::info!("heal: order finished: {}", record.summary());
-            if let Err(e) = self.store.set_order_state(&hash, state) {
-                log::error!("heal: cannot update order state: {e}");
+            if let Some(post) = post {
+                self.last_checks.insert(check, (now_ms, post));
             }
-            cycle.records.push(record);
         }
     }
 
@@ -660,12 +833,16 @@ impl Agent {
 
     /// Executes one verified order. Only the allowlisted actions exist;
     /// those whose engine is not built yet fail honestly.
+    /// Executes one verified order. Returns the record to attest, or None
+    /// when the remediation engine already wrote the order's closing bundle
+    /// (atomically with the order's final state).
     fn run_order(
         &mut self,
         order: &Order,
-        results: &serde_json::Map<String, serde_json::Value>,
+        target: Option<Target>,
+        cycle: &mut Cycle,
         started_ms: i64,
-    ) -> (Record, &'static str) {
+    ) -> Option<Record> {
         // Claim it: only a `queued` row becomes `running`, so an order can
         // never run twice, not even with `--once` beside the daemon.
         match self.store.claim_order(&order.envelope_sha256) {
@@ -675,21 +852,33 @@ impl Agent {
                     .reason("not_claimed")
                     .detail("the order was no longer queued when it was about to run; it was not run");
                 rec.order = Some(order_ref(order));
-                return (rec, "failed");
+                return Some(rec);
             }
             Err(e) => {
                 let mut rec = Record::new(Kind::Order, Outcome::Failed, started_ms)
                     .reason("store_error")
                     .detail(format!("cannot mark the order as running, so it was not run: {e}"));
                 rec.order = Some(order_ref(order));
-                return (rec, "failed");
+                return Some(rec);
             }
+        }
+        if let Some(target) = target {
+            let oref = order_ref(order);
+            let ctx = self.remediation_ctx(cycle.mcp_reachable);
+            let (rec, post) = remediate(&ctx, &target, Some((&oref, "")));
+            if rec.outcome != Outcome::Success {
+                cycle.report.action_failed = true;
+            }
+            if let Some(post) = post {
+                self.last_checks.insert(target.check(), (self.clock.now_ms(), post));
+            }
+            return None;
         }
         let mut rec = match &order.action {
             Action::RunChecks => {
                 let mut r = Record::new(Kind::Order, Outcome::Success, started_ms)
-                    .detail(format!("ran every enabled check ({})", results.len()));
-                r.results = Some(serde_json::Value::Object(results.clone()));
+                    .detail(format!("ran every enabled check ({})", cycle.results.len()));
+                r.results = Some(serde_json::Value::Object(cycle.results.clone()));
                 r
             }
             other => Record::new(Kind::Order, Outcome::Failed, started_ms)
@@ -698,8 +887,7 @@ impl Agent {
         };
         rec.order = Some(order_ref(order));
         rec.finished_ms = self.clock.now_ms();
-        let state = if rec.outcome == Outcome::Success { "done" } else { "failed" };
-        (rec, state)
+        Some(rec)
     }
 
     /// The daemon loop: READY=1, then cycles separated by jittered sleeps

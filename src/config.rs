@@ -148,6 +148,11 @@ pub struct PatchingConfig {
     pub expected_revision: Option<String>,
     /// Oldest acceptable nixpkgs date, in days.
     pub max_age_days: u64,
+    /// The link to the running system (`/run/current-system`), read before
+    /// and after a rebuild to know whether anything was activated.
+    pub current_system: PathBuf,
+    /// Limit for one `nixos-rebuild switch`.
+    pub rebuild_timeout_secs: u64,
 }
 
 /// The `services` check.
@@ -533,6 +538,8 @@ fn checks(c: &Obj<'_>) -> Result<ChecksConfig, ConfigError> {
             allowed_flake_prefixes: prefixes,
             expected_revision: p.opt_str("expected_revision")?,
             max_age_days: p.positive_or("max_age_days", 30)?,
+            current_system: p.opt_abs_path("current_system")?.unwrap_or_else(|| PathBuf::from("/run/current-system")),
+            rebuild_timeout_secs: p.positive_or("rebuild_timeout_secs", 3600)?,
         });
         p.finish()?;
     }

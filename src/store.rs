@@ -78,7 +78,39 @@ const MIGRATIONS: &[&str] = &[
         first_ms      INTEGER NOT NULL,
         last_alert_ms INTEGER NOT NULL
     ) STRICT;",
+    // 3: the heal journal: a row is written before a remediation acts and
+    // closed in the same transaction as its closing evidence bundle.
+    "CREATE TABLE journal (
+        id          INTEGER PRIMARY KEY,
+        target      TEXT NOT NULL,        -- services:<unit> | backups | logging | patching | firewall
+        source      TEXT NOT NULL,        -- drift | order
+        envelope    TEXT,                 -- the order's envelope hash, for orders
+        snapshot    TEXT NOT NULL,        -- JSON: what rollback and recovery need
+        step        TEXT NOT NULL,        -- journaled | acted | verified
+        started_ms  INTEGER NOT NULL,
+        closed_ms   INTEGER
+    ) STRICT;
+    CREATE INDEX journal_open ON journal(id) WHERE closed_ms IS NULL;",
 ];
+
+/// An open (or just opened) heal journal row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRow {
+    /// Row id.
+    pub id: i64,
+    /// What is being remediated.
+    pub target: String,
+    /// `drift` or `order`.
+    pub source: String,
+    /// The order's envelope hash, for orders.
+    pub envelope: Option<String>,
+    /// JSON snapshot.
+    pub snapshot: String,
+    /// Last step reached.
+    pub step: String,
+    /// When it began.
+    pub started_ms: i64,
+}
 
 /// The open database.
 #[derive(Debug)]
@@ -182,6 +214,15 @@ pub struct InterruptedOrder {
     pub order_id: Option<String>,
     /// The action name.
     pub action: Option<String>,
+}
+
+/// What a closing bundle settles in the same transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Closing<'a> {
+    /// The heal journal row to close.
+    pub journal: Option<i64>,
+    /// An order to move to a final state: (envelope hash, state).
+    pub order: Option<(&'a str, &'a str)>,
 }
 
 /// An order waiting to run, as stored.
@@ -482,6 +523,18 @@ impl Store {
         prune_through: Option<u64>,
         build: impl FnOnce(u64, &str) -> NewBundle,
     ) -> Result<StoredBundle, StoreError> {
+        self.append_bundle_closing(prune_through, None, build)
+    }
+
+    /// [`Store::append_bundle`], also closing heal journal row `journal`
+    /// (and, for orders, moving the order to a final state) in the same
+    /// transaction: a remediation has exactly one closing bundle.
+    pub fn append_bundle_closing(
+        &self,
+        prune_through: Option<u64>,
+        journal: Option<&Closing<'_>>,
+        build: impl FnOnce(u64, &str) -> NewBundle,
+    ) -> Result<StoredBundle, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let tip: ChainTip = tx
             .query_row("SELECT seq, sha256 FROM chain WHERE id = 1", [], |r| {
@@ -502,6 +555,19 @@ impl Store {
         .map_err(|e| self.err(e))?;
         tx.execute("UPDATE chain SET seq = ?1, sha256 = ?2 WHERE id = 1", params![seq as i64, sha256])
             .map_err(|e| self.err(e))?;
+        if let Some(c) = journal {
+            if let Some(id) = c.journal {
+                tx.execute(
+                    "UPDATE journal SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
+                    params![id, b.created_ms],
+                )
+                .map_err(|e| self.err(e))?;
+            }
+            if let Some((envelope, state)) = c.order {
+                tx.execute("UPDATE orders SET state = ?2 WHERE envelope_sha256 = ?1", params![envelope, state])
+                    .map_err(|e| self.err(e))?;
+            }
+        }
         crate::crashpoint::hit("attest-before-commit");
         tx.commit().map_err(|e| self.err(e))?;
         crate::crashpoint::hit("attest-after-commit");
@@ -515,6 +581,54 @@ impl Store {
             created_ms: b.created_ms,
             pushed_ms: None,
         })
+    }
+
+    /// Opens a journal row before a remediation acts.
+    pub fn journal_open(
+        &self,
+        target: &str,
+        source: &str,
+        envelope: Option<&str>,
+        snapshot: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO journal (target, source, envelope, snapshot, step, started_ms) VALUES (?1, ?2, ?3, ?4, 'journaled', ?5)",
+                params![target, source, envelope, snapshot, now_ms],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records the step a remediation reached.
+    pub fn journal_step(&self, id: i64, step: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE journal SET step = ?2 WHERE id = ?1", params![id, step])
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Journal rows never closed (a crash or kill mid-remediation).
+    pub fn journal_open_rows(&self) -> Result<Vec<JournalRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, target, source, envelope, snapshot, step, started_ms FROM journal WHERE closed_ms IS NULL ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(JournalRow {
+                    id: r.get(0)?,
+                    target: r.get(1)?,
+                    source: r.get(2)?,
+                    envelope: r.get(3)?,
+                    snapshot: r.get(4)?,
+                    step: r.get(5)?,
+                    started_ms: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
     /// Up to `limit` unpushed bundles in seq order, starting after `after`.

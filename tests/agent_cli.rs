@@ -289,18 +289,56 @@ fn check_command_reports_drift_and_changes_nothing() {
 }
 
 #[test]
-fn once_exits_1_on_drift_and_alerts_once() {
+fn drift_is_healed_or_retried_with_back_off() {
     let env = TestEnv::new();
+    // A stopped unit is restarted, verified, and attested: exit 0.
     env.host.set_unit("sshd.service", "inactive");
     let out = env.run(&["--once"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("alert/alert check=services") && err.contains("reason=drift"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("remediation/success check=services"), "{err}");
+    assert_eq!(env.host.unit_state("sshd.service"), "active");
+    assert!(env.host.calls().iter().any(|c| c == "systemctl restart sshd.service"), "{:?}", env.host.calls());
+
+    // A unit that will not start: failed (exit 1), then back-off: the next
+    // cycle right away does not restart it again.
+    env.host.set_unit("sshd.service", "failed");
+    env.host.fail_starts("sshd.service", true);
+    env.host.clear_calls();
     let out = env.run(&["--once"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(!text(&out.stderr).contains("reason=drift"), "re-alerted a persisting drift within the hour");
+    assert!(text(&out.stderr).contains("remediation/failed check=services"), "{}", text(&out.stderr));
+    let restarts = |env: &TestEnv| env.host.calls().iter().filter(|c| c.starts_with("systemctl restart")).count();
+    assert_eq!(restarts(&env), 1);
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("back-off"), "{}", text(&out.stderr));
+    assert_eq!(restarts(&env), 1, "restarted again inside the back-off");
+    // Fixed by hand: compliant again, exit 0.
+    env.host.fail_starts("sshd.service", false);
     env.host.set_unit("sshd.service", "active");
     assert_eq!(env.run(&["--once"]).status.code(), Some(0));
+}
+
+#[test]
+fn encryption_drift_is_never_touched_only_alerted() {
+    let env = TestEnv::new();
+    env.host.remove_volume("cryptroot");
+    let out = env.run(&["--once"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("alert/alert check=encryption") && err.contains("reason=drift"), "{err}");
+    assert!(
+        !env.host
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("cryptsetup open") || c.starts_with("systemctl") && c.contains("crypt")),
+        "{:?}",
+        env.host.calls()
+    );
+    // Persisting: not re-alerted within the hour.
+    let out = env.run(&["--once"]);
+    assert!(!text(&out.stderr).contains("check=encryption reason=drift"), "{}", text(&out.stderr));
 }
 
 #[test]

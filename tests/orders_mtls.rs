@@ -40,7 +40,9 @@ fn stderr(o: &Output) -> String {
 fn evidence(o: &Output) -> Vec<String> {
     stderr(o)
         .lines()
-        .filter_map(|l| l.split_once("attest: bundle ").map(|(_, r)| r.to_string()))
+        .filter_map(|l| {
+            l.split_once("attest: bundle ").or_else(|| l.split_once("heal: bundle ")).map(|(_, r)| r.to_string())
+        })
         .filter(|l| !l.contains(": cycle/"))
         .collect()
 }
@@ -249,14 +251,23 @@ fn second_signature_valid_is_accepted() {
 }
 
 #[test]
-fn allowlisted_actions_without_an_engine_fail_honestly_and_touch_nothing() {
+fn restart_service_order_runs_through_the_remediation_engine() {
     let (server, env) = setup();
     server.set_orders(vec![envelope(&payload("o-restart", "restart_service", json!({"unit": "sshd.service"})))]);
     let out = once(&env);
-    assert_eq!(out.status.code(), Some(1), "an action failed: exit 1");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let ev = evidence(&out);
-    assert!(ev.len() == 1 && ev[0].contains("order/failed") && ev[0].contains("reason=not_supported"), "{ev:?}");
-    assert_host_untouched(&env);
+    assert!(
+        ev.len() == 1 && ev[0].contains("order/success check=services") && ev[0].contains("order=o-restart"),
+        "{ev:?}"
+    );
+    // Exactly the allowlisted command, with the validated unit.
+    let restarts: Vec<String> = env.host.calls().into_iter().filter(|c| c.contains("restart")).collect();
+    assert_eq!(restarts, ["systemctl restart sshd.service"]);
+    // Listed again: a duplicate, not restarted twice.
+    let out = once(&env);
+    assert!(evidence(&out).is_empty());
+    assert_eq!(env.host.calls().iter().filter(|c| c.contains("restart")).count(), 1);
 }
 
 fn assert_alert(env: &TestEnv, reason: &str, class: &str) {

@@ -128,6 +128,11 @@ impl CheckResult {
         }
     }
 
+    /// A result carrying only an observed state (journal recovery).
+    pub fn from_observed(check: CheckName, observed: Value) -> Self {
+        CheckResult { observed, ..CheckResult::new(check) }
+    }
+
     /// True when drift was found.
     pub fn drift(&self) -> bool {
         self.verdict == Verdict::Drift
@@ -197,6 +202,15 @@ impl StateRead for NoState {
         None
     }
     fn put(&self, _key: &str, _value: &str) {}
+}
+
+impl crate::store::Store {
+    /// Best-effort state write (a cache or hint, never the source of truth).
+    pub fn put_state(&self, key: &str, value: &str) {
+        if let Err(e) = self.set_state(key, value) {
+            log::warn!("state {key}: {e}");
+        }
+    }
 }
 
 impl StateRead for crate::store::Store {

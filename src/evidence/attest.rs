@@ -14,7 +14,7 @@ use super::bundle::{serialise, Context, Prune, Stamp};
 use super::{Kind, Record};
 use crate::encoding::sha256_hex;
 use crate::keys::SigningKey;
-use crate::store::{NewBundle, Store, StoreError, StoredBundle};
+use crate::store::{Closing, NewBundle, Store, StoreError, StoredBundle};
 
 /// Records kept in memory while the store cannot take them; beyond this
 /// the oldest are dropped and counted (an alert says how many).
@@ -47,10 +47,23 @@ impl Writer {
         prune: Option<&Prune>,
         now_ms: i64,
     ) -> Result<StoredBundle, StoreError> {
+        self.append_closing(store, rec, prune, None, now_ms)
+    }
+
+    /// [`Writer::append`], settling a heal journal row and/or an order's
+    /// final state in the same transaction.
+    pub fn append_closing(
+        &self,
+        store: &Store,
+        rec: &Record,
+        prune: Option<&Prune>,
+        closing: Option<&Closing<'_>>,
+        now_ms: i64,
+    ) -> Result<StoredBundle, StoreError> {
         let clock = crate::sys::clock_state().ok();
         let system = std::fs::read_link("/run/current-system").ok().map(|p| p.display().to_string());
         let bundle_id = new_bundle_id();
-        store.append_bundle(prune.map(|p| p.through_seq), |seq, prev| {
+        store.append_bundle_closing(prune.map(|p| p.through_seq), closing, |seq, prev| {
             let stamp = Stamp { bundle_id: bundle_id.clone(), seq, prev_sha256: prev.to_string(), clock, system };
             let bytes = serialise(&self.ctx, &stamp, rec, prune);
             let signature = self.key.sign(&bytes);

@@ -1,0 +1,591 @@
+//! Remediation: every heal — from drift or from an order — is a journaled
+//! transaction: snapshot, act, verify, then commit or roll back (design §2,
+//! guardrails 5–7).
+//!
+//! ```text
+//!  snapshot ─► journal row ─► act ─► verify ─┬─ ok ───────────────► close: success
+//!  (pre-state,  (before any    │             └─ failed ─► rollback ─► verify ─┬─ close: reverted
+//!   system,      change)       │                          (patching,          └─ close: failed + alert
+//!   saved rules)               ▼                           firewall)
+//!                       crash anywhere: the open row is resolved at the next
+//!                       start (verify, roll back if needed), reason "interrupted"
+//! ```
+//!
+//! The closing evidence bundle and the closing of the journal row (and the
+//! order's final state) commit in one SQLite transaction, so a remediation
+//! has exactly one closing bundle however it is interrupted.
+//!
+//! Owns: the remediation targets and their act / verify / rollback steps.
+//! Must never: act without an open journal row, report `reverted` for a
+//! rollback it did not verify, or touch encryption.
+
+use crate::checks::{self, CheckName, CheckResult, Env, Verdict};
+use crate::clock::Clock;
+use crate::config::{Config, UnitName};
+use crate::evidence::attest::Writer;
+use crate::evidence::{Kind, OrderRef, Outcome, Record};
+use crate::exec::{CommandRecord, Invocation, Runner};
+use crate::mcp::Transport;
+use crate::store::{Closing, JournalRow, Store, StoreError};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// What a remediation changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Restart these units.
+    Services(Vec<UnitName>),
+    /// Start the backup unit and wait for it.
+    Backup,
+    /// Restart journald.
+    Journald,
+    /// `nixos-rebuild switch --flake <ref>`, health check, rollback.
+    Rebuild(String),
+    /// Apply the signed firewall baseline atomically, restore on failure.
+    Firewall,
+}
+
+impl Target {
+    /// The journal's name for the target.
+    pub fn key(&self) -> String {
+        match self {
+            Target::Services(units) => {
+                format!("services:{}", units.iter().map(UnitName::as_str).collect::<Vec<_>>().join(","))
+            }
+            Target::Backup => "backups".into(),
+            Target::Journald => "logging".into(),
+            Target::Rebuild(flake) => format!("patching:{flake}"),
+            Target::Firewall => "firewall".into(),
+        }
+    }
+
+    /// Parses [`Target::key`] (journal recovery).
+    pub fn from_key(key: &str) -> Option<Target> {
+        if let Some(units) = key.strip_prefix("services:") {
+            let units: Option<Vec<UnitName>> = units.split(',').map(|u| UnitName::parse(u).ok()).collect();
+            return units.map(Target::Services);
+        }
+        if let Some(flake) = key.strip_prefix("patching:") {
+            return Some(Target::Rebuild(flake.to_string()));
+        }
+        match key {
+            "backups" => Some(Target::Backup),
+            "logging" => Some(Target::Journald),
+            "firewall" => Some(Target::Firewall),
+            _ => None,
+        }
+    }
+
+    /// The check whose drift this target repairs.
+    pub fn check(&self) -> CheckName {
+        match self {
+            Target::Services(_) => CheckName::Services,
+            Target::Backup => CheckName::Backups,
+            Target::Journald => CheckName::Logging,
+            Target::Rebuild(_) => CheckName::Patching,
+            Target::Firewall => CheckName::Firewall,
+        }
+    }
+
+    /// Disruptive targets run only inside the maintenance window.
+    pub fn disruptive(&self) -> bool {
+        matches!(self, Target::Rebuild(_))
+    }
+}
+
+/// Everything a remediation needs.
+pub struct Ctx<'a> {
+    /// Configuration.
+    pub config: &'a Config,
+    /// Runs tools (feeds the watchdog while they run).
+    pub runner: &'a dyn Runner,
+    /// Wall time.
+    pub clock: &'a dyn Clock,
+    /// The store (journal, state, evidence).
+    pub store: &'a Store,
+    /// The MCP, for the "still reachable?" part of health checks.
+    pub mcp: &'a dyn Transport,
+    /// Writes the closing bundle.
+    pub writer: &'a Writer,
+    /// Whether the MCP answered this cycle's poll.
+    pub mcp_reachable: bool,
+}
+
+impl std::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").finish_non_exhaustive()
+    }
+}
+
+/// State key: the revision the last approved rebuild produced.
+pub use crate::checks::patching::APPROVED_REVISION;
+
+/// How a remediation ended, before it is written.
+struct Ending {
+    outcome: Outcome,
+    reason: Option<String>,
+    detail: String,
+    post: Option<CheckResult>,
+}
+
+impl Ctx<'_> {
+    fn env(&self) -> Env<'_> {
+        Env { config: self.config, runner: self.runner, clock: self.clock, state: self.store }
+    }
+
+    fn check(&self, c: CheckName) -> CheckResult {
+        checks::run(c, &self.env())
+    }
+
+    fn tool(&self, actions: &mut Vec<CommandRecord>, tool: &str, args: &[&str], timeout: Duration) -> CommandRecord {
+        let rec = self.runner.run(&Invocation::new(self.config.tools.path(tool), args.iter().copied(), timeout));
+        log::info!("heal: {}", rec.summary());
+        actions.push(rec.clone());
+        rec
+    }
+
+    fn current_system(&self) -> Option<String> {
+        let link = self.config.checks.patching.as_ref().map(|p| p.current_system.clone())?;
+        std::fs::read_link(&link).ok().map(|p| p.display().to_string())
+    }
+
+    fn mcp_ok(&self) -> bool {
+        self.mcp.fetch_orders().is_ok()
+    }
+}
+
+/// Runs one remediation to its end and writes its closing bundle. Returns
+/// the record written (or, if the store failed, the record and the error:
+/// the journal row stays open and the next start resolves it).
+pub fn remediate(ctx: &Ctx<'_>, target: &Target, order: Option<(&OrderRef, &str)>) -> (Record, Option<CheckResult>) {
+    let started_ms = ctx.clock.now_ms();
+    let check = target.check();
+    let pre = ctx.check(check);
+    let mut actions: Vec<CommandRecord> = Vec::new();
+    let mut snapshot = json!({"pre_state": pre.observed, "mcp_reachable": ctx.mcp_reachable});
+    if let Target::Rebuild(_) = target {
+        snapshot["system"] = json!(ctx.current_system());
+    }
+    if let Target::Firewall = target {
+        match save_ruleset(ctx, &mut actions, started_ms) {
+            Ok(path) => snapshot["saved_ruleset"] = json!(path),
+            Err(e) => {
+                let end =
+                    Ending { outcome: Outcome::Failed, reason: Some("snapshot_failed".into()), detail: e, post: None };
+                return close(ctx, target, order, None, &pre, actions, end, started_ms);
+            }
+        }
+    }
+    let envelope = order.map(|(o, _)| o.envelope_sha256.as_str());
+    let source = if order.is_some() { "order" } else { "drift" };
+    let id = match ctx.store.journal_open(&target.key(), source, envelope, &snapshot.to_string(), started_ms) {
+        Ok(id) => id,
+        Err(e) => {
+            // No journal row, so nothing may change.
+            let end = Ending {
+                outcome: Outcome::Failed,
+                reason: Some("store_error".into()),
+                detail: format!("cannot journal the remediation, so nothing was changed: {e}"),
+                post: None,
+            };
+            return close(ctx, target, order, None, &pre, actions, end, started_ms);
+        }
+    };
+    crate::crashpoint::hit("heal-journaled");
+    let end = act_and_verify(ctx, target, &snapshot, id, &mut actions);
+    close(ctx, target, order, Some(id), &pre, actions, end, started_ms)
+}
+
+fn act_and_verify(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    snapshot: &Value,
+    id: i64,
+    actions: &mut Vec<CommandRecord>,
+) -> Ending {
+    let step = |s: &str| {
+        if let Err(e) = ctx.store.journal_step(id, s) {
+            log::warn!("heal: journal step {s}: {e}");
+        }
+    };
+    match target {
+        Target::Services(units) => {
+            for u in units {
+                ctx.tool(actions, "systemctl", &["restart", u.as_str()], Duration::from_secs(120));
+            }
+            step("acted");
+            crate::crashpoint::hit("heal-acted");
+            std::thread::sleep(Duration::from_millis(300));
+            verify_check(ctx, CheckName::Services)
+        }
+        Target::Backup => {
+            let unit = ctx.config.checks.backups.as_ref().map(|b| b.unit.as_str().to_string()).unwrap_or_default();
+            // `systemctl start` of a oneshot backup unit waits until it finished.
+            ctx.tool(actions, "systemctl", &["start", &unit], Duration::from_secs(3600));
+            step("acted");
+            crate::crashpoint::hit("heal-acted");
+            verify_check(ctx, CheckName::Backups)
+        }
+        Target::Journald => {
+            ctx.tool(actions, "systemctl", &["restart", "systemd-journald.service"], Duration::from_secs(60));
+            step("acted");
+            crate::crashpoint::hit("heal-acted");
+            verify_check(ctx, CheckName::Logging)
+        }
+        Target::Firewall => {
+            let Some(fw) = ctx.config.checks.firewall.as_ref() else {
+                return Ending {
+                    outcome: Outcome::Failed,
+                    reason: Some("not_configured".into()),
+                    detail: "firewall check disabled".into(),
+                    post: None,
+                };
+            };
+            // The check verified the baseline's signature this cycle; check
+            // again right before applying it (the file could have changed).
+            let pre = ctx.check(CheckName::Firewall);
+            if pre.verdict == Verdict::Error {
+                return Ending {
+                    outcome: Outcome::Failed,
+                    reason: Some("baseline_untrusted".into()),
+                    detail: pre.detail.clone(),
+                    post: Some(pre),
+                };
+            }
+            let baseline = fw.baseline_file.display().to_string();
+            let apply = ctx.tool(actions, "nft", &["-f", &baseline], Duration::from_secs(30));
+            step("acted");
+            crate::crashpoint::hit("heal-acted");
+            let post = ctx.check(CheckName::Firewall);
+            let reachable = !snapshot["mcp_reachable"].as_bool().unwrap_or(false) || ctx.mcp_ok();
+            if apply.success() && post.verdict == Verdict::Compliant && reachable {
+                return Ending {
+                    outcome: Outcome::Success,
+                    reason: None,
+                    detail: "baseline applied and verified".into(),
+                    post: Some(post),
+                };
+            }
+            let why = if !apply.success() {
+                format!("nft -f failed: {}", checks::tool_failure(&apply))
+            } else if !reachable {
+                "the MCP was reachable before and is not after applying the baseline".to_string()
+            } else {
+                format!("the ruleset does not verify after applying: {}", post.detail)
+            };
+            restore_firewall(ctx, snapshot, actions, why)
+        }
+        Target::Rebuild(flake) => rebuild(ctx, flake, snapshot, id, actions),
+    }
+}
+
+fn verify_check(ctx: &Ctx<'_>, check: CheckName) -> Ending {
+    let post = ctx.check(check);
+    match post.verdict {
+        Verdict::Compliant => {
+            Ending { outcome: Outcome::Success, reason: None, detail: "repaired and verified".into(), post: Some(post) }
+        }
+        _ => Ending {
+            outcome: Outcome::Failed,
+            reason: Some("verify_failed".into()),
+            detail: format!("still not compliant after the repair: {}", post.detail),
+            post: Some(post),
+        },
+    }
+}
+
+/// Saves the live ruleset (stateless, with a leading `flush ruleset`) to a
+/// file in `state_dir`, for restoring.
+fn save_ruleset(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, now_ms: i64) -> Result<String, String> {
+    let rec = ctx.tool(actions, "nft", &["-s", "list", "ruleset"], Duration::from_secs(30));
+    if !rec.success() {
+        return Err(format!("cannot save the live ruleset: {}", checks::tool_failure(&rec)));
+    }
+    let path = ctx.config.state_dir.join(format!("firewall-saved-{now_ms}.nft"));
+    let mut text = b"flush ruleset\n".to_vec();
+    text.extend_from_slice(&rec.stdout);
+    crate::fsutil::write_atomic(&path, &text, 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>, why: String) -> Ending {
+    let Some(saved) = snapshot["saved_ruleset"].as_str() else {
+        return Ending {
+            outcome: Outcome::Failed,
+            reason: Some("no_snapshot".into()),
+            detail: format!("{why}; no saved ruleset to restore"),
+            post: None,
+        };
+    };
+    let restore = ctx.tool(actions, "nft", &["-f", saved], Duration::from_secs(30));
+    let post = ctx.check(CheckName::Firewall);
+    let before = snapshot["pre_state"]["ruleset_sha256"].as_str();
+    let now = post.observed["ruleset_sha256"].as_str();
+    if restore.success() && before.is_some() && before == now {
+        Ending {
+            outcome: Outcome::Reverted,
+            reason: Some("verify_failed".into()),
+            detail: format!("{why}; the saved ruleset was restored and verified"),
+            post: Some(post),
+        }
+    } else {
+        Ending {
+            outcome: Outcome::Failed,
+            reason: Some("rollback_failed".into()),
+            detail: format!(
+                "{why}; restoring the saved ruleset did not verify (restore: {})",
+                checks::tool_failure(&restore)
+            ),
+            post: Some(post),
+        }
+    }
+}
+
+/// `systemctl is-system-running` is running (not degraded or in
+/// maintenance), every critical unit is active, and the MCP answers if it
+/// did before. Returns why not.
+fn health(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>) -> Result<(), String> {
+    let mut state = String::new();
+    for attempt in 0..5 {
+        let rec = ctx.tool(actions, "systemctl", &["is-system-running"], Duration::from_secs(30));
+        state = rec.stdout_text().trim().to_string();
+        if !matches!(state.as_str(), "starting" | "initializing") {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1 + attempt));
+    }
+    if state != "running" {
+        return Err(format!("system state is {state:?}"));
+    }
+    if ctx.config.checks.services.is_some() {
+        let s = ctx.check(CheckName::Services);
+        if s.verdict != Verdict::Compliant {
+            return Err(format!("critical units: {}", s.detail));
+        }
+    }
+    if snapshot["mcp_reachable"].as_bool().unwrap_or(false) && !ctx.mcp_ok() {
+        return Err("the MCP was reachable before the rebuild and is not now".into());
+    }
+    Ok(())
+}
+
+fn rebuild(ctx: &Ctx<'_>, flake: &str, snapshot: &Value, id: i64, actions: &mut Vec<CommandRecord>) -> Ending {
+    let Some(p) = ctx.config.checks.patching.as_ref() else {
+        return Ending {
+            outcome: Outcome::Failed,
+            reason: Some("not_configured".into()),
+            detail: "patching check disabled".into(),
+            post: None,
+        };
+    };
+    let before = snapshot["system"].as_str().map(str::to_string);
+    let switch =
+        ctx.tool(actions, "nixos_rebuild", &["switch", "--flake", flake], Duration::from_secs(p.rebuild_timeout_secs));
+    if let Err(e) = ctx.store.journal_step(id, "acted") {
+        log::warn!("heal: journal step: {e}");
+    }
+    crate::crashpoint::hit("heal-acted");
+    let after = ctx.current_system();
+    if !switch.success() && after == before {
+        return Ending {
+            outcome: Outcome::Failed,
+            reason: Some("rebuild_failed".into()),
+            detail: format!(
+                "nixos-rebuild failed before activating anything; the system is unchanged ({})",
+                checks::tool_failure(&switch)
+            ),
+            post: Some(ctx.check(CheckName::Patching)),
+        };
+    }
+    let verdict = if switch.success() {
+        health(ctx, snapshot, actions)
+    } else {
+        Err(format!("activation failed: {}", checks::tool_failure(&switch)))
+    };
+    match verdict {
+        Ok(()) => {
+            let post = ctx.check(CheckName::Patching);
+            if let Some(rev) = post.observed["configuration_revision"].as_str() {
+                ctx.store.put_state(APPROVED_REVISION, rev);
+            }
+            Ending {
+                outcome: Outcome::Success,
+                reason: None,
+                detail: format!("switched to {flake}; health check passed"),
+                post: Some(post),
+            }
+        }
+        Err(why) => rollback(ctx, before, why, actions),
+    }
+}
+
+fn rollback(ctx: &Ctx<'_>, before: Option<String>, why: String, actions: &mut Vec<CommandRecord>) -> Ending {
+    let rb = ctx.tool(actions, "nixos_rebuild", &["switch", "--rollback"], Duration::from_secs(3600));
+    let now = ctx.current_system();
+    let post = ctx.check(CheckName::Patching);
+    if rb.success() && before.is_some() && now == before {
+        Ending {
+            outcome: Outcome::Reverted,
+            reason: Some("health_check_failed".into()),
+            detail: format!("{why}; rolled back to {} and verified", before.unwrap_or_default()),
+            post: Some(post),
+        }
+    } else {
+        Ending {
+            outcome: Outcome::Failed,
+            reason: Some("rollback_failed".into()),
+            detail: format!(
+                "{why}; the rollback did not restore {} (now {}; rollback: {})",
+                before.as_deref().unwrap_or("?"),
+                now.as_deref().unwrap_or("?"),
+                checks::tool_failure(&rb)
+            ),
+            post: Some(post),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // the parts of one closing bundle
+fn close(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    order: Option<(&OrderRef, &str)>,
+    journal: Option<i64>,
+    pre: &CheckResult,
+    actions: Vec<CommandRecord>,
+    end: Ending,
+    started_ms: i64,
+) -> (Record, Option<CheckResult>) {
+    let mut rec = Record::new(if order.is_some() { Kind::Order } else { Kind::Remediation }, end.outcome, started_ms);
+    rec.check = Some(target.check());
+    rec.reason = end.reason;
+    rec.detail = Some(format!("{}: {}", target.key(), end.detail));
+    rec.pre_state = Some(pre.observed.clone());
+    rec.post_state = end.post.as_ref().map(|p| p.observed.clone());
+    rec.actions = actions;
+    rec.order = order.map(|(o, _)| o.clone());
+    rec.finished_ms = ctx.clock.now_ms();
+    let order_state = match end.outcome {
+        Outcome::Success => "done",
+        _ => "failed",
+    };
+    let closing = Closing { journal, order: order.map(|(o, _)| (o.envelope_sha256.as_str(), order_state)) };
+    match ctx.writer.append_closing(ctx.store, &rec, None, Some(&closing), rec.finished_ms) {
+        Ok(b) => log::info!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, rec.summary()),
+        Err(e) => log::error!(
+            "heal: cannot write the closing bundle ({e}); the journal stays open and is resolved at the next start"
+        ),
+    }
+    crate::crashpoint::hit("heal-closed");
+    (rec, end.post)
+}
+
+/// Resolves journal rows left open by a crash: verifies, rolls back where
+/// the remediation can be, and writes the one closing bundle, with reason
+/// `interrupted`.
+pub fn recover(ctx: &Ctx<'_>) -> Result<Vec<Record>, StoreError> {
+    let mut out = Vec::new();
+    for row in ctx.store.journal_open_rows()? {
+        out.push(recover_row(ctx, &row));
+    }
+    Ok(out)
+}
+
+fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Record {
+    let snapshot: Value = serde_json::from_str(&row.snapshot).unwrap_or(Value::Null);
+    let mut actions = Vec::new();
+    let Some(target) = Target::from_key(&row.target) else {
+        let end = Ending {
+            outcome: Outcome::Failed,
+            reason: Some("interrupted".into()),
+            detail: format!("unknown journal target {:?}", row.target),
+            post: None,
+        };
+        return close_recovered(ctx, row, &Target::Journald, &snapshot, actions, end);
+    };
+    let end = match &target {
+        Target::Rebuild(_) => {
+            let before = snapshot["system"].as_str().map(str::to_string);
+            let now = ctx.current_system();
+            if now == before {
+                Ending {
+                    outcome: Outcome::Failed,
+                    reason: Some("interrupted".into()),
+                    detail: "interrupted; the running system is unchanged".into(),
+                    post: Some(ctx.check(CheckName::Patching)),
+                }
+            } else {
+                match health(ctx, &snapshot, &mut actions) {
+                    Ok(()) => Ending {
+                        outcome: Outcome::Success,
+                        reason: Some("interrupted".into()),
+                        detail: "interrupted after activation; the new system is healthy".into(),
+                        post: Some(ctx.check(CheckName::Patching)),
+                    },
+                    Err(why) => {
+                        let mut e = rollback(ctx, before, format!("interrupted; {why}"), &mut actions);
+                        e.reason = Some("interrupted".into());
+                        e
+                    }
+                }
+            }
+        }
+        Target::Firewall => {
+            let post = ctx.check(CheckName::Firewall);
+            if post.verdict == Verdict::Compliant {
+                Ending {
+                    outcome: Outcome::Success,
+                    reason: Some("interrupted".into()),
+                    detail: "interrupted; the baseline is in place and verifies".into(),
+                    post: Some(post),
+                }
+            } else if snapshot["pre_state"]["ruleset_sha256"].as_str() == post.observed["ruleset_sha256"].as_str() {
+                Ending {
+                    outcome: Outcome::Failed,
+                    reason: Some("interrupted".into()),
+                    detail: "interrupted before the baseline was applied; the ruleset is unchanged".into(),
+                    post: Some(post),
+                }
+            } else {
+                let mut e = restore_firewall(ctx, &snapshot, &mut actions, "interrupted mid-change".into());
+                e.reason = Some("interrupted".into());
+                e
+            }
+        }
+        other => {
+            let post = ctx.check(other.check());
+            let ok = post.verdict == Verdict::Compliant;
+            Ending {
+                outcome: if ok { Outcome::Success } else { Outcome::Failed },
+                reason: Some("interrupted".into()),
+                detail: if ok {
+                    "interrupted; verified compliant".into()
+                } else {
+                    format!("interrupted; still not compliant: {}", post.detail)
+                },
+                post: Some(post),
+            }
+        }
+    };
+    close_recovered(ctx, row, &target, &snapshot, actions, end)
+}
+
+fn close_recovered(
+    ctx: &Ctx<'_>,
+    row: &JournalRow,
+    target: &Target,
+    snapshot: &Value,
+    actions: Vec<CommandRecord>,
+    end: Ending,
+) -> Record {
+    let order = row.envelope.as_ref().map(|e| OrderRef {
+        order_id: None,
+        keyid: None,
+        action: None,
+        envelope_sha256: e.clone(),
+    });
+    let pre = CheckResult::from_observed(target.check(), snapshot["pre_state"].clone());
+    let (rec, _) =
+        close(ctx, target, order.as_ref().map(|o| (o, "")), Some(row.id), &pre, actions, end, row.started_ms);
+    rec
+}
