@@ -414,6 +414,7 @@ impl Agent {
                     let _ = self.store.clear_alerts(&drift_key);
                     let _ = self.store.clear_alerts(&error_key);
                     let _ = self.store.clear_alerts(&format!("heal_exhausted_{check}"));
+                    let _ = self.store.clear_alerts(&format!("heal_failed_{check}"));
                     let _ = self.store.set_state(&format!("heal.{check}"), "0 0");
                     let _ = self.store.set_state(&format!("deferred.{check}"), "");
                 }
@@ -649,6 +650,23 @@ impl Agent {
         }
     }
 
+    /// A remediation that failed (not reverted: that left the appliance as
+    /// it was) needs a human: alert, once per episode and interval.
+    fn alert_if_failed(&self, cycle: &mut Cycle, rec: &Record, check: CheckName, now_ms: i64) {
+        if rec.outcome != Outcome::Failed {
+            return;
+        }
+        let mut alert = Record::alert(
+            &format!("heal_failed_{check}"),
+            rec.reason.as_deref().unwrap_or("heal_failed"),
+            rec.detail.clone().unwrap_or_default(),
+            now_ms,
+        );
+        alert.check = Some(check);
+        alert.order = rec.order.clone();
+        cycle.records.push(alert);
+    }
+
     /// Heals drift found by Detect: one journaled remediation per check,
     /// disruptive ones only inside the window, each retried with
     /// exponential back-off across cycles up to a limit per episode.
@@ -697,6 +715,7 @@ impl Agent {
             }
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
             let (rec, post) = remediate(&ctx, &target, None);
+            self.alert_if_failed(cycle, &rec, check, now_ms);
             if rec.outcome == Outcome::Success {
                 let _ = self.store.set_state(&key, "0 0");
             } else {
@@ -869,6 +888,7 @@ impl Agent {
             if rec.outcome != Outcome::Success {
                 cycle.report.action_failed = true;
             }
+            self.alert_if_failed(cycle, &rec, target.check(), started_ms);
             if let Some(post) = post {
                 self.last_checks.insert(target.check(), (self.clock.now_ms(), post));
             }

@@ -269,3 +269,97 @@ fn backups_against_a_real_restic_repository() {
     let out = check();
     assert_eq!(verdict(&out, "backups").0, "error", "{out}");
 }
+
+const MCP_PY: &str = r#"
+import base64, hashlib, http.server, json, ssl, sys
+port, pki = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def reply(self, body):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        self.reply(b"[]")
+    def do_POST(self):
+        items = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        receipts = [{"bundle_id": i["bundle_id"], "sha256": hashlib.sha256(base64.b64decode(i["bundle"])).hexdigest(),
+                     "received_at": "2026-11-25T00:00:00Z"} for i in items]
+        self.reply(json.dumps({"receipts": receipts}).encode())
+    def log_message(self, *a):
+        pass
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(pki + "/server.pem", pki + "/server.key")
+ctx.load_verify_locations(pki + "/ca.pem")
+ctx.verify_mode = ssl.CERT_REQUIRED
+srv = http.server.HTTPServer(("127.0.0.1", port), H)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+"#;
+
+#[test]
+fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
+    let nft = require("nft");
+    let unshare = require("unshare");
+    let ip = require("ip");
+    let python = require("python3");
+    let env = TestEnv::new();
+    let pki = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pki");
+    std::fs::write(env.path().join("mcp.py"), MCP_PY).unwrap();
+    env.set_mcp_url("https://127.0.0.1:8443");
+    // A good baseline keeps loopback (and so the MCP) open; a bad one does not.
+    let good = BASELINE.to_string();
+    let bad = "flush ruleset\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n  }\n  chain output {\n    type filter hook output priority 0; policy drop;\n  }\n}\n";
+    let drifted = "flush ruleset\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n  }\n}\n";
+    let write_baseline = |rules: &str| {
+        std::fs::write(env.path().join("firewall.nft"), rules).unwrap();
+        std::fs::write(env.path().join("firewall.nft.sig"), SigningKey::from_seed([9u8; 32]).sign(rules.as_bytes()))
+            .unwrap();
+    };
+    std::fs::write(env.path().join("drifted.nft"), drifted).unwrap();
+    let b = env.path().join("firewall.nft").display().to_string();
+    let (n, u) = (nft.display().to_string(), unshare.display().to_string());
+    env.patch(move |v| {
+        v["checks"] = json!({"firewall": {"baseline_file": b, "baseline_sig_file": format!("{b}.sig")}});
+        v["tools"]["nft"] = json!(n);
+        v["tools"]["unshare"] = json!(u);
+    });
+    let run = |label: &str| {
+        let script = format!(
+            r#"set -e
+            {ip} link set lo up
+            {python} {dir}/mcp.py 8443 {pki} & server=$!
+            for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null && break; sleep 0.1; done
+            {nft} -f {dir}/drifted.nft
+            "{agent}" --config {cfg} --once > {dir}/{label}.out 2> {dir}/{label}.err || true
+            {nft} -s list ruleset > {dir}/{label}.ruleset
+            kill $server
+            "#,
+            ip = ip.display(),
+            python = python.display(),
+            nft = nft.display(),
+            dir = env.path().display(),
+            pki = pki.display(),
+            agent = agent_bin().display(),
+            cfg = env.config.display(),
+        );
+        let o = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(env.path().join(format!("{label}.err"))).unwrap()
+    };
+    write_baseline(&good);
+    let log = run("good");
+    assert!(log.contains("poll: 0 envelopes"), "the MCP must be reachable before the heal:\n{log}");
+    assert!(log.contains("remediation/success check=firewall"), "{log}");
+    let live = std::fs::read_to_string(env.path().join("good.ruleset")).unwrap();
+    assert!(live.contains("tcp dport 22"), "baseline applied: {live}");
+
+    write_baseline(bad);
+    let log = run("bad");
+    assert!(log.contains("remediation/reverted check=firewall"), "{log}");
+    assert!(log.contains("MCP was reachable before"), "{log}");
+    // The saved (drifted) ruleset is back: policy accept, loopback open.
+    let live = std::fs::read_to_string(env.path().join("bad.ruleset")).unwrap();
+    assert!(live.contains("policy accept") && !live.contains("chain output"), "not restored: {live}");
+}
