@@ -587,7 +587,8 @@ impl Agent {
                 let result = self.last_checks.get(check).map(|(_, r)| r);
                 self.drift_target(*check, result, true)
             }
-            Action::RunChecks | Action::UpdateFirewallBaseline { .. } => None,
+            Action::UpdateFirewallBaseline { .. } => Some(Target::Firewall),
+            Action::RunChecks => None,
         }
     }
 
@@ -880,6 +881,23 @@ impl Agent {
                 rec.order = Some(order_ref(order));
                 return Some(rec);
             }
+        }
+        if let Action::UpdateFirewallBaseline { ruleset, sha256 } = &order.action {
+            // Install the signed ruleset as the baseline in force, then apply
+            // it through the same engine (save, apply, verify, restore).
+            let sha = crate::encoding::hex(sha256);
+            let path = self.config.state_dir.join(format!("firewall-baseline-{sha}.nft"));
+            if let Err(e) = crate::fsutil::write_atomic(&path, ruleset.as_bytes(), 0o600) {
+                let mut rec = Record::new(Kind::Order, Outcome::Failed, started_ms)
+                    .reason("store_error")
+                    .detail(format!("cannot write the new baseline {}: {e}", path.display()));
+                rec.order = Some(order_ref(order));
+                return Some(rec);
+            }
+            self.store.put_state(
+                checks::firewall::BASELINE_OVERRIDE,
+                &format!("{sha} {} {}", order.order_id, path.display()),
+            );
         }
         if let Some(target) = target {
             let oref = order_ref(order);

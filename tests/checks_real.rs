@@ -272,7 +272,7 @@ fn backups_against_a_real_restic_repository() {
 
 const MCP_PY: &str = r#"
 import base64, hashlib, http.server, json, ssl, sys
-port, pki = int(sys.argv[1]), sys.argv[2]
+port, pki, orders = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 class H(http.server.BaseHTTPRequestHandler):
     def reply(self, body):
         self.send_response(200)
@@ -281,7 +281,10 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def do_GET(self):
-        self.reply(b"[]")
+        try:
+            self.reply(open(orders, "rb").read())
+        except OSError:
+            self.reply(b"[]")
     def do_POST(self):
         items = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
         receipts = [{"bundle_id": i["bundle_id"], "sha256": hashlib.sha256(base64.b64decode(i["bundle"])).hexdigest(),
@@ -329,7 +332,7 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
         let script = format!(
             r#"set -e
             {ip} link set lo up
-            {python} {dir}/mcp.py 8443 {pki} & server=$!
+            {python} {dir}/mcp.py 8443 {pki} {dir}/orders.json & server=$!
             for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null && break; sleep 0.1; done
             {nft} -f {dir}/drifted.nft
             "{agent}" --config {cfg} --once > {dir}/{label}.out 2> {dir}/{label}.err || true
@@ -362,4 +365,22 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
     // The saved (drifted) ruleset is back: policy accept, loopback open.
     let live = std::fs::read_to_string(env.path().join("bad.ruleset")).unwrap();
     assert!(live.contains("policy accept") && !live.contains("chain output"), "not restored: {live}");
+
+    // An update_firewall_baseline order installs a new baseline and applies
+    // it through the same engine.
+    let newer = BASELINE
+        .replace("tcp dport 22 counter accept", "tcp dport 22 counter accept\n    tcp dport 443 counter accept");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let payload = json!({"order_id": "o-fw", "site_id": "clinic-042", "issued_at": now, "ttl_secs": 900,
+                         "action": "update_firewall_baseline",
+                         "params": {"ruleset": newer, "sha256": compliance_agent::encoding::sha256_hex(newer.as_bytes())}});
+    let envelope = compliance_agent::orders::dsse::sign(
+        payload.to_string().as_bytes(),
+        &[("test-2026a", &SigningKey::from_seed([9u8; 32]))],
+    );
+    std::fs::write(env.path().join("orders.json"), [b"[".to_vec(), envelope, b"]".to_vec()].concat()).unwrap();
+    let log = run("order");
+    assert!(log.contains("order/success check=firewall") && log.contains("order=o-fw"), "{log}");
+    let live = std::fs::read_to_string(env.path().join("order.ruleset")).unwrap();
+    assert!(live.contains("tcp dport 443"), "new baseline applied: {live}");
 }

@@ -114,29 +114,67 @@ pub fn netns_id() -> Option<String> {
     std::fs::read_link("/proc/self/ns/net").ok().map(|p| p.display().to_string())
 }
 
+/// State key of a baseline installed by an `update_firewall_baseline`
+/// order: `<sha256> <order_id> <path>`.
+pub const BASELINE_OVERRIDE: &str = "firewall.baseline_override";
+
+/// The baseline in force and who vouches for it.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// The file `nft -f` loads.
+    pub path: std::path::PathBuf,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// `key:<keyid>` (the configured file's signature) or `order:<order_id>`.
+    pub trusted_by: String,
+}
+
+fn read_capped(p: &Path) -> Result<Vec<u8>, String> {
+    let m = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    if m.len() > MAX_BASELINE_BYTES {
+        return Err(format!("{}: {} bytes is too large", p.display(), m.len()));
+    }
+    std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// The baseline in force: one installed by a signed order (its bytes must
+/// still hash to what the order stated), else the configured file, whose
+/// detached signature must verify. Errors are `(finding, detail)`.
+pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
+    if let Some(over) = env.state.get(BASELINE_OVERRIDE).filter(|v| !v.is_empty()) {
+        let mut parts = over.splitn(3, ' ');
+        if let (Some(sha), Some(order), Some(path)) = (parts.next(), parts.next(), parts.next()) {
+            let bytes = read_capped(Path::new(path)).map_err(|e| ("baseline_unreadable", e))?;
+            if sha256_hex(&bytes) != sha {
+                return Err((
+                    "baseline_signature_invalid",
+                    format!("{path} no longer hashes to {sha}, the hash order {order} stated"),
+                ));
+            }
+            return Ok(Baseline { path: path.into(), bytes, trusted_by: format!("order:{order}") });
+        }
+    }
+    let (bytes, sig) = match (read_capped(&cfg.baseline_file), read_capped(&cfg.baseline_sig_file)) {
+        (Ok(b), Ok(s)) => (b, s),
+        (Err(e), _) | (_, Err(e)) => return Err(("baseline_unreadable", e)),
+    };
+    let keyid =
+        verify_baseline(&bytes, &sig, &env.config.mcp.order_keys).map_err(|e| ("baseline_signature_invalid", e))?;
+    Ok(Baseline { path: cfg.baseline_file.clone(), bytes, trusted_by: format!("key:{keyid}") })
+}
+
 /// Runs the check.
 pub fn check(cfg: &FirewallConfig, env: &Env<'_>) -> CheckResult {
     let mut r = CheckResult::new(CheckName::Firewall);
-    let read = |p: &Path| -> Result<Vec<u8>, String> {
-        let m = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        if m.len() > MAX_BASELINE_BYTES {
-            return Err(format!("{}: {} bytes is too large", p.display(), m.len()));
-        }
-        std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
-    };
-    let (baseline, sig) = match (read(&cfg.baseline_file), read(&cfg.baseline_sig_file)) {
-        (Ok(b), Ok(s)) => (b, s),
-        (Err(e), _) | (_, Err(e)) => return r.error("baseline_unreadable", e),
-    };
-    let keyid = match verify_baseline(&baseline, &sig, &env.config.mcp.order_keys) {
-        Ok(k) => k,
-        Err(e) => return r.error("baseline_signature_invalid", e),
+    let Baseline { path: baseline_path, bytes: baseline, trusted_by: keyid } = match effective_baseline(cfg, env) {
+        Ok(b) => b,
+        Err((finding, detail)) => return r.error(finding, detail),
     };
     let baseline_sha = sha256_hex(&baseline);
     let key = cache_key(&baseline_sha, &cfg.ignore_tables);
     let expected_sha = match env.state.get(&key) {
         Some(h) => h,
-        None => match canonical_listing(env, &mut r, &cfg.baseline_file) {
+        None => match canonical_listing(env, &mut r, &baseline_path) {
             Ok(listing) => {
                 let (text, _) = filtered(&listing, &cfg.ignore_tables);
                 let h = sha256_hex(text.as_bytes());

@@ -252,7 +252,17 @@ fn act_and_verify(
                     post: Some(pre),
                 };
             }
-            let baseline = fw.baseline_file.display().to_string();
+            let baseline = match checks::firewall::effective_baseline(fw, &ctx.env()) {
+                Ok(b) => b.path.display().to_string(),
+                Err((_, why)) => {
+                    return Ending {
+                        outcome: Outcome::Failed,
+                        reason: Some("baseline_untrusted".into()),
+                        detail: why,
+                        post: Some(pre),
+                    };
+                }
+            };
             let apply = ctx.tool(actions, "nft", &["-f", &baseline], Duration::from_secs(30));
             step("acted");
             crate::crashpoint::hit("heal-acted");
