@@ -269,10 +269,17 @@ impl Agent {
                 None => "its last bundle is unknown (no chain.head)".to_string(),
             };
             let msg = format!(
-                "the state database was unreadable ({}); it was moved to {} and a new chain starts here; {last}",
+                "the state database was lost ({}; {}); a new chain starts here; {last}",
                 r.error,
-                r.moved_to.display()
+                if r.moved_to.exists() {
+                    format!("moved to {}", r.moved_to.display())
+                } else {
+                    "nothing to move aside".to_string()
+                }
             );
+            // The replay history went with it: orders issued before now
+            // cannot be told from replays and are refused.
+            agent.store.put_state(crate::orders::intake::NOT_BEFORE, &agent.clock.now().to_string());
             log::error!("{msg}");
             // The first bundle of the new chain names the old one.
             let mut rec = Record::alert("store_corrupt", "store_corrupt", msg, agent.clock.now_ms());

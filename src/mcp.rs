@@ -300,12 +300,39 @@ impl Transport for McpClient {
 /// Splits an orders reply into the exact bytes of each envelope (so the
 /// envelope hash is over what the server sent, not a re-serialisation).
 pub fn parse_orders(body: &[u8]) -> Result<Vec<Vec<u8>>, McpError> {
-    let list: Vec<Box<RawValue>> = serde_json::from_slice(body)
-        .map_err(|e| McpError::Malformed(format!("orders reply is not a JSON array: {e}")))?;
-    if list.len() > MAX_ENVELOPES {
-        return Err(McpError::Malformed(format!("{} envelopes in one reply (at most {MAX_ENVELOPES})", list.len())));
+    let list: Limited =
+        serde_json::from_slice(body).map_err(|e| McpError::Malformed(format!("orders reply refused: {e}")))?;
+    Ok(list.0.into_iter().map(|raw| raw.get().as_bytes().to_vec()).collect())
+}
+
+/// A JSON array of at most [`MAX_ENVELOPES`] raw values; parsing stops at
+/// the first element too many (a 1 MiB `[1,1,1,…]` never becomes half a
+/// million allocations).
+struct Limited(Vec<Box<RawValue>>);
+
+impl<'de> Deserialize<'de> for Limited {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Limited;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a JSON array of at most {MAX_ENVELOPES} envelopes")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Limited, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Box<RawValue>>()? {
+                    if out.len() == MAX_ENVELOPES {
+                        return Err(serde::de::Error::custom(format!(
+                            "more than {MAX_ENVELOPES} envelopes in one reply"
+                        )));
+                    }
+                    out.push(item);
+                }
+                Ok(Limited(out))
+            }
+        }
+        d.deserialize_seq(V)
     }
-    Ok(list.into_iter().map(|raw| raw.get().as_bytes().to_vec()).collect())
 }
 
 fn classify(e: ureq::Error) -> McpError {
@@ -398,7 +425,11 @@ mod tests {
             assert!(matches!(parse_orders(bad), Err(McpError::Malformed(_))), "{bad:?}");
         }
         let many = format!("[{}]", vec!["{}"; 65].join(","));
-        assert!(matches!(parse_orders(many.as_bytes()), Err(McpError::Malformed(m)) if m.contains("65 envelopes")));
+        assert!(
+            matches!(parse_orders(many.as_bytes()), Err(McpError::Malformed(m)) if m.contains("more than 64 envelopes"))
+        );
+        let exactly = format!("[{}]", vec!["{}"; 64].join(","));
+        assert_eq!(parse_orders(exactly.as_bytes()).unwrap().len(), 64);
         // Elements need not be objects to be split; verification refuses them.
         assert_eq!(parse_orders(b"[1, \"x\"]").unwrap().len(), 2);
     }

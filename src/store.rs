@@ -285,6 +285,22 @@ impl Store {
     /// Opens `state_dir/agent.db`; if it is corrupt or not a database, moves
     /// it aside (never deletes it), starts a fresh one, and says so.
     pub fn open_or_recover(state_dir: &Path) -> Result<(Store, Option<Recovery>), StoreError> {
+        // A database that vanished while its chain.head remains is not a
+        // fresh install: the history is gone and must be said so.
+        let db = state_dir.join(DB_FILE);
+        if !db.exists() {
+            if let Some(last) = read_head(state_dir) {
+                let store = Self::open_in(state_dir)?;
+                return Ok((
+                    store,
+                    Some(Recovery {
+                        moved_to: db,
+                        error: "the database file is missing".into(),
+                        last_known: Some(last),
+                    }),
+                ));
+            }
+        }
         match Self::open_in(state_dir) {
             Ok(s) => match s.quick_check() {
                 Ok(()) => Ok((s, None)),

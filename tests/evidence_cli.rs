@@ -361,3 +361,33 @@ fn status_text_json_and_metrics() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("agent.db"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_deleted_database_is_reported_and_old_orders_are_refused_as_possible_replays() {
+    let server = McpServer::start();
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    once(&env);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.db().display()));
+    }
+    // An order issued before the history was lost could be a replay of one
+    // that already ran.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let p = json!({"order_id": "o-old", "site_id": "clinic-042", "issued_at": now - 30, "ttl_secs": 900, "action": "run_checks"});
+    let old = compliance_agent::orders::dsse::sign(
+        p.to_string().as_bytes(),
+        &[("test-2026a", &compliance_agent::keys::SigningKey::from_seed([9u8; 32]))],
+    );
+    server.set_orders(vec![old]);
+    let out = once(&env);
+    let err = text(&out.stderr);
+    assert!(err.contains("reason=store_corrupt") && err.contains("database file is missing"), "{err}");
+    assert!(err.contains("order/rejected") && err.contains("reason=replay") && err.contains("order=o-old"), "{err}");
+    // A fresh order (issued after) is accepted.
+    server.set_orders(vec![run_checks_order("o-new")]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = once(&env);
+    assert!(text(&out.stderr).contains("order/success"), "{}", text(&out.stderr));
+}

@@ -13,6 +13,10 @@ use crate::encoding::sha256_hex;
 use crate::evidence::{Kind, OrderRef, Outcome, Record};
 use crate::store::{SeenOrder, Store, StoreError};
 
+/// State key: orders issued before this Unix time are refused as possible
+/// replays (set when the order history was lost with a database).
+pub const NOT_BEFORE: &str = "orders.not_before";
+
 /// Extra time refusal rows are remembered beyond expiry + skew.
 const REMEMBER_EXTRA_SECS: i64 = 86_400;
 
@@ -37,6 +41,20 @@ pub fn intake(store: &Store, bytes: &[u8], policy: &Policy, now: i64) -> Result<
     let max_ttl = i64::try_from(policy.max_order_ttl_secs).unwrap_or(i64::MAX / 4);
     match verify(bytes, policy, now) {
         Verdict::Accepted(order) => {
+            let not_before: Option<i64> = store.get_state(NOT_BEFORE)?.and_then(|v| v.parse().ok());
+            if not_before.is_some_and(|nb| order.issued_at < nb) {
+                let refusal = Refusal {
+                    reason: Reason::Replay,
+                    envelope_sha256: hash,
+                    order_id: Some(order.order_id.clone()),
+                    keyid: Some(order.keyid.clone()),
+                    action: Some(order.action.name().to_string()),
+                    expires_at: Some(order.expires_at),
+                    detail: "issued before the order history was lost; re-issue it".into(),
+                };
+                remember_refusal(store, &refusal, now, now.saturating_add(max_ttl + skew + REMEMBER_EXTRA_SECS))?;
+                return Ok(Intake::Refused(refusal));
+            }
             if store.order_id_seen_with_other_bytes(&order.order_id, &hash)? {
                 let refusal = Refusal {
                     reason: Reason::Replay,

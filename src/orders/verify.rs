@@ -164,8 +164,32 @@ struct Payload {
     issued_at: i64,
     ttl_secs: u64,
     action: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     params: Map<String, Value>,
+}
+
+/// A JSON object whose keys are all distinct: `{"unit":"a","unit":"b"}` is
+/// refused rather than read as its last value (a policy engine at the MCP
+/// might have read the first).
+fn unique_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object with distinct keys")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {:?} in params", short(&k))));
+                }
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(V)
 }
 
 fn order_id_ok(id: &str) -> bool {

@@ -154,6 +154,19 @@ fn malformed_envelopes() {
     assert_eq!(reason(&with("issued_at", json!("yesterday"))), Reason::Malformed);
     assert_eq!(reason(&with("order_id", json!("id with spaces"))), Reason::Malformed);
     assert_eq!(reason(&signed(&json!([1, 2]))), Reason::Malformed);
+    // Duplicate keys, in params or at the top level, are malformed.
+    let dup = payload()
+        .to_string()
+        .replace(r#""params":{"unit":"sshd.service"}"#, r#""params":{"unit":"nope.service","unit":"sshd.service"}"#);
+    assert!(dup.contains("nope.service"));
+    assert_eq!(reason(&sign(dup.as_bytes(), &[("mcp-2026a", &key(1))])), Reason::Malformed);
+    let dup_top = payload().to_string().replacen(
+        r#""site_id":"clinic-042""#,
+        r#""site_id":"clinic-999","site_id":"clinic-042""#,
+        1,
+    );
+    assert!(dup_top.contains("clinic-999"));
+    assert_eq!(reason(&sign(dup_top.as_bytes(), &[("mcp-2026a", &key(1))])), Reason::Malformed);
 }
 
 fn base64_encode_for_test(b: &[u8]) -> String {
