@@ -175,6 +175,9 @@ pub struct ResticConfig {
     pub repository: String,
     /// File holding the repository password.
     pub password_file: PathBuf,
+    /// Only snapshots made by this host count (a repository may be shared);
+    /// default: this machine's host name.
+    pub host: Option<String>,
 }
 
 /// The `backups` check.
@@ -561,8 +564,18 @@ fn checks(c: &Obj<'_>) -> Result<ChecksConfig, ConfigError> {
         let restic = match b.opt_obj("restic")? {
             None => None,
             Some(r) => {
-                let cfg =
-                    ResticConfig { repository: r.str("repository")?, password_file: r.abs_path("password_file")? };
+                let cfg = ResticConfig {
+                    repository: r.str("repository")?,
+                    password_file: r.abs_path("password_file")?,
+                    host: r.opt_str("host")?,
+                };
+                if cfg
+                    .host
+                    .as_deref()
+                    .is_some_and(|h| h.is_empty() || h.starts_with('-') || crate::validate::has_unsafe_chars(h))
+                {
+                    return Err(r.error("host", "must be a host name".to_string()));
+                }
                 if cfg.repository.is_empty()
                     || cfg.repository.starts_with('-')
                     || cfg.repository.chars().any(|c| c.is_control())

@@ -202,8 +202,8 @@ fn spawn(inv: &Invocation) -> io::Result<Child> {
     if !inv.program.is_absolute() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "program path is not absolute"));
     }
-    Command::new(&inv.program)
-        .args(&inv.args)
+    let mut cmd = Command::new(&inv.program);
+    cmd.args(&inv.args)
         .env_clear()
         .env("PATH", TOOL_PATH)
         .env("LC_ALL", "C")
@@ -211,8 +211,19 @@ fn spawn(inv: &Invocation) -> io::Result<Child> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
+        .process_group(0);
+    // ETXTBSY: the file is open for writing somewhere at this instant (a
+    // package switch replacing a tool). It clears in milliseconds.
+    let mut attempt = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == io::ErrorKind::ExecutableFileBusy && attempt < 5 => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(20 * attempt));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn describe_spawn_error(program: &Path, e: &io::Error) -> String {

@@ -50,13 +50,26 @@ pub fn parse_status(text: &str) -> Result<Status, String> {
     Ok(Status { timestamp_ms, checksum, manifest })
 }
 
-/// The newest snapshot time in `restic snapshots --json` output, Unix ms.
+/// The newest snapshot time in `restic snapshots --json` output, Unix ms
+/// (snapshots of every host).
 pub fn parse_restic(stdout: &str) -> Result<Option<i64>, String> {
+    parse_restic_for(stdout, None)
+}
+
+/// [`parse_restic`], counting only snapshots whose `hostname` is `host`.
+pub fn parse_restic_for(stdout: &str, host: Option<&str>) -> Result<Option<i64>, String> {
     let v: Value = serde_json::from_str(stdout.trim()).map_err(|e| format!("not JSON: {e}"))?;
     let list = v.as_array().ok_or("not a JSON array")?;
     let mut newest = None;
     for s in list {
+        // Every element must be a snapshot (a `--group-by` reply is not),
+        // whichever host made it.
         let t = s.get("time").and_then(Value::as_str).ok_or("snapshot without time")?;
+        if let Some(h) = host {
+            if s.get("hostname").and_then(Value::as_str) != Some(h) {
+                continue;
+            }
+        }
         let ms = crate::clock::parse_rfc3339(t).ok_or_else(|| format!("snapshot time {t:?} is not RFC 3339"))?;
         newest = Some(newest.map_or(ms, |n: i64| n.max(ms)));
     }
@@ -94,27 +107,23 @@ pub fn check(cfg: &BackupsConfig, env: &Env<'_>) -> CheckResult {
     r.expected = json!({"max_age_hours": cfg.max_age_hours, "checksum": "matches manifest"});
     if let Some(restic) = &cfg.restic {
         let password = restic.password_file.display().to_string();
-        let rec = env.run(
-            &mut r,
-            "restic",
-            &[
-                "snapshots",
-                "--json",
-                "--latest",
-                "1",
-                "--no-cache",
-                "--no-lock",
-                "--repo",
-                &restic.repository,
-                "--password-file",
-                &password,
-            ],
-        );
+        let host = restic.host.clone().or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        });
+        let mut args = vec!["snapshots", "--json", "--latest", "1", "--no-cache", "--no-lock"];
+        if let Some(h) = host.as_deref() {
+            args.extend_from_slice(&["--host", h]);
+        }
+        args.extend_from_slice(&["--repo", &restic.repository, "--password-file", &password]);
+        let rec = env.run(&mut r, "restic", &args);
         if !rec.success() {
             let why = tool_failure(&rec);
             return r.error("tool_failed", format!("restic snapshots: {why}"));
         }
-        match parse_restic(&rec.stdout_text()) {
+        match parse_restic_for(&rec.stdout_text(), host.as_deref()) {
             Err(e) => return r.error("unparseable_output", format!("restic snapshots: {e}")),
             Ok(None) => {
                 r.observed = json!({"source": "restic", "latest_snapshot": null});

@@ -27,7 +27,8 @@ pub fn tables(listing: &str) -> Vec<(String, String)> {
     for line in listing.lines() {
         if current.is_none() {
             if let Some(rest) = line.strip_prefix("table ") {
-                let name = rest.trim_end_matches('{').trim().to_string();
+                // `table inet x {` or, for owned tables, `table inet x { # progname y`.
+                let name = rest.split('{').next().unwrap_or("").trim().to_string();
                 current = Some((name, format!("{line}\n")));
                 continue;
             }
@@ -50,6 +51,37 @@ pub fn tables(listing: &str) -> Vec<(String, String)> {
         out.push(t);
     }
     out
+}
+
+/// Checks that a listing is a sequence of complete `table … { … }` blocks
+/// (an empty ruleset is fine): anything else is output we cannot judge.
+pub fn validate_listing(listing: &str) -> Result<(), String> {
+    if listing.contains('\0') {
+        return Err("output contains NUL bytes".into());
+    }
+    let mut depth: i64 = 0;
+    for line in listing.lines() {
+        if depth == 0 && !line.trim().is_empty() && !line.starts_with("table ") {
+            return Err(format!("unexpected top-level line {:?}", crate::orders::action::short(line)));
+        }
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                '#' if !quoted => break,
+                '{' if !quoted => depth += 1,
+                '}' if !quoted => depth -= 1,
+                _ => {}
+            }
+        }
+        if depth < 0 {
+            return Err("unbalanced braces".into());
+        }
+    }
+    if depth != 0 {
+        return Err("a table block is not closed (truncated output?)".into());
+    }
+    Ok(())
 }
 
 /// The listing without ignored tables, and its hash.
@@ -190,6 +222,9 @@ pub fn check(cfg: &FirewallConfig, env: &Env<'_>) -> CheckResult {
         return r.error("tool_failed", format!("nft: {why}"));
     }
     let live = rec.stdout_text();
+    if let Err(e) = validate_listing(&live) {
+        return r.error("unparseable_output", format!("nft -s list ruleset: {e}"));
+    }
     let (text, kept) = filtered(&live, &cfg.ignore_tables);
     let live_sha = sha256_hex(text.as_bytes());
     let per_table: Map<String, Value> = kept

@@ -64,10 +64,13 @@ pub fn evaluate(r: &mut CheckResult, v: &NixosVersion, approved: Option<&str>, m
         }
     }
     match v.nixpkgs_day {
-        None => {
+        // A revision mismatch is drift whatever the date says; only when
+        // nothing else was found does an unreadable date make it an error.
+        None if r.findings.is_empty() => {
             r.verdict = super::Verdict::Error;
             r.findings.push("nixpkgs_date_unknown".into());
         }
+        None => r.findings.push("nixpkgs_date_unknown".into()),
         Some(day) if today - day > i64::try_from(max_age_days).unwrap_or(i64::MAX) => {
             r.finding("nixpkgs_too_old");
             // A rebuild of the same approved flake would not make it newer.
