@@ -901,9 +901,19 @@ impl Agent {
                 rec.order = Some(order_ref(order));
                 return Some(rec);
             }
+            // Remember the configured baseline of the moment: when the MSP
+            // later ships a new one through the configuration, it wins.
+            let configured = self
+                .config
+                .checks
+                .firewall
+                .as_ref()
+                .and_then(|f| std::fs::read(&f.baseline_file).ok())
+                .map(|b| crate::encoding::sha256_hex(&b))
+                .unwrap_or_else(|| "-".into());
             self.store.put_state(
                 checks::firewall::BASELINE_OVERRIDE,
-                &format!("{sha} {} {}", order.order_id, path.display()),
+                &format!("{sha} {} {configured} {}", order.order_id, path.display()),
             );
         }
         if let Some(target) = target {

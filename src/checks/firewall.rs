@@ -173,9 +173,16 @@ fn read_capped(p: &Path) -> Result<Vec<u8>, String> {
 /// still hash to what the order stated), else the configured file, whose
 /// detached signature must verify. Errors are `(finding, detail)`.
 pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
+    let configured_sha = std::fs::read(&cfg.baseline_file).ok().map(|b| sha256_hex(&b)).unwrap_or_else(|| "-".into());
     if let Some(over) = env.state.get(BASELINE_OVERRIDE).filter(|v| !v.is_empty()) {
-        let mut parts = over.splitn(3, ' ');
-        if let (Some(sha), Some(order), Some(path)) = (parts.next(), parts.next(), parts.next()) {
+        let mut parts = over.splitn(4, ' ');
+        if let (Some(sha), Some(order), Some(configured), Some(path)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
+            if configured != configured_sha {
+                // The configured baseline changed since the order: it wins.
+                return configured_baseline(cfg, env);
+            }
             let bytes = read_capped(Path::new(path)).map_err(|e| ("baseline_unreadable", e))?;
             if sha256_hex(&bytes) != sha {
                 return Err((
@@ -186,6 +193,10 @@ pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baselin
             return Ok(Baseline { path: path.into(), bytes, trusted_by: format!("order:{order}") });
         }
     }
+    configured_baseline(cfg, env)
+}
+
+fn configured_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
     let (bytes, sig) = match (read_capped(&cfg.baseline_file), read_capped(&cfg.baseline_sig_file)) {
         (Ok(b), Ok(s)) => (b, s),
         (Err(e), _) | (_, Err(e)) => return Err(("baseline_unreadable", e)),
