@@ -154,31 +154,9 @@ impl McpClient {
             std::fs::read(path).map_err(|e| SetupError { key, message: format!("{}: {e}", path.display()) })
         };
         let ca_pem = read("mcp.ca_file", &cfg.ca_file)?;
-        let roots: Vec<Certificate<'static>> = ureq::tls::parse_pem(&ca_pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if roots.is_empty() {
-            return Err(SetupError {
-                key: "mcp.ca_file",
-                message: format!("{}: no PEM certificate found", cfg.ca_file.display()),
-            });
-        }
+        let roots = pem_certificates(&ca_pem, "mcp.ca_file", &cfg.ca_file)?;
         let cert_pem = read("mcp.client_cert_file", &cfg.client_cert_file)?;
-        let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&cert_pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if chain.is_empty() {
-            return Err(SetupError {
-                key: "mcp.client_cert_file",
-                message: format!("{}: no PEM certificate found", cfg.client_cert_file.display()),
-            });
-        }
+        let chain = pem_certificates(&cert_pem, "mcp.client_cert_file", &cfg.client_cert_file)?;
         check_private(&cfg.client_key_file).map_err(|message| SetupError { key: "mcp.client_key_file", message })?;
         let key_pem = read("mcp.client_key_file", &cfg.client_key_file)?;
         let key = PrivateKey::from_pem(&key_pem).map_err(|e| SetupError {
@@ -216,6 +194,24 @@ impl McpClient {
             appliance_id: appliance_id.to_string(),
         })
     }
+}
+
+/// The certificates in a PEM file; none is an error naming the config key.
+fn pem_certificates(
+    pem: &[u8],
+    key: &'static str,
+    path: &std::path::Path,
+) -> Result<Vec<Certificate<'static>>, SetupError> {
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(SetupError { key, message: format!("{}: no PEM certificate found", path.display()) });
+    }
+    Ok(certs)
 }
 
 /// Builds the rustls client configuration once, so that a key that does not

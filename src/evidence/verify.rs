@@ -165,21 +165,16 @@ impl Verifier {
 pub fn verify_db(db: &Path, key: PublicKey) -> Result<Verification, String> {
     let store = Store::open_read_only(db).map_err(|e| e.to_string())?;
     let mut v = Verifier::new(key);
-    let mut after = 0;
-    loop {
-        let page = store.bundles_after(after, 512).map_err(|e| e.to_string())?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for b in page {
-            v.push(&Item {
-                origin: format!("seq {} ({})", b.seq, b.bundle_id),
-                seq: b.seq,
-                bundle_id: b.bundle_id,
-                bytes: b.bytes,
-                signature: b.signature,
-            });
-        }
-    }
+    each_bundle(&store, |b| {
+        v.push(&Item {
+            origin: format!("seq {} ({})", b.seq, b.bundle_id),
+            seq: b.seq,
+            bundle_id: b.bundle_id,
+            bytes: b.bytes,
+            signature: b.signature,
+        });
+        Ok(())
+    })?;
     // The newest bundles: the database's own chain tip, and the chain.head
     // file beside it, must both agree with the last bundle present.
     let last = v.last();
@@ -233,34 +228,46 @@ pub fn verify_dir(dir: &Path, key: PublicKey) -> Result<Verification, String> {
     Ok(v.finish())
 }
 
+/// Calls `f` for every stored bundle in seq order, 512 at a time (memory
+/// stays flat however long the chain).
+fn each_bundle(
+    store: &Store,
+    mut f: impl FnMut(crate::store::StoredBundle) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut after = 0;
+    loop {
+        let page = store.bundles_after(after, 512).map_err(|e| e.to_string())?;
+        let Some(last) = page.last() else { return Ok(()) };
+        after = last.seq;
+        for b in page {
+            f(b)?;
+        }
+    }
+}
+
 /// Writes `<seq>-<bundle_id>.json`, `.json.sig` (raw 64 bytes) and, if the
 /// database knows it, `evidence.pub.pem`. Returns the number of bundles.
 pub fn export(db: &Path, dir: &Path) -> Result<u64, String> {
     let store = Store::open_read_only(db).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut n = 0;
-    let mut after = 0;
-    loop {
-        let page = store.bundles_after(after, 512).map_err(|e| e.to_string())?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for b in page {
-            // The id becomes a file name: only what the agent generates.
-            if b.bundle_id.is_empty()
-                || b.bundle_id.len() > 64
-                || !b.bundle_id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
-            {
-                return Err(format!(
-                    "seq {}: bundle_id {:?} is not a UUID; refusing to use it as a file name",
-                    b.seq, b.bundle_id
-                ));
-            }
-            let base = dir.join(format!("{}-{}.json", b.seq, b.bundle_id));
-            write_new(&base, &b.bytes)?;
-            write_new(&PathBuf::from(format!("{}.sig", base.display())), &b.signature)?;
-            n += 1;
+    each_bundle(&store, |b| {
+        // The id becomes a file name: only what the agent generates.
+        if b.bundle_id.is_empty()
+            || b.bundle_id.len() > 64
+            || !b.bundle_id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
+        {
+            return Err(format!(
+                "seq {}: bundle_id {:?} is not a UUID; refusing to use it as a file name",
+                b.seq, b.bundle_id
+            ));
         }
-    }
+        let base = dir.join(format!("{}-{}.json", b.seq, b.bundle_id));
+        write_new(&base, &b.bytes)?;
+        write_new(&PathBuf::from(format!("{}.sig", base.display())), &b.signature)?;
+        n += 1;
+        Ok(())
+    })?;
     if let Some(pem) = store.get_state(PUBLIC_KEY_STATE).map_err(|e| e.to_string())? {
         write_new(&dir.join("evidence.pub.pem"), pem.as_bytes())?;
     }

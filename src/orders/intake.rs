@@ -42,7 +42,14 @@ pub fn intake(store: &Store, bytes: &[u8], policy: &Policy, now: i64) -> Result<
     match verify(bytes, policy, now) {
         Verdict::Accepted(order) => {
             let not_before: Option<i64> = store.get_state(NOT_BEFORE)?.and_then(|v| v.parse().ok());
-            if not_before.is_some_and(|nb| order.issued_at < nb) {
+            let replay = if not_before.is_some_and(|nb| order.issued_at < nb) {
+                Some("issued before the order history was lost; re-issue it")
+            } else if store.order_id_seen_with_other_bytes(&order.order_id, &hash)? {
+                Some("order id seen before with different envelope bytes")
+            } else {
+                None
+            };
+            if let Some(detail) = replay {
                 let refusal = Refusal {
                     reason: Reason::Replay,
                     envelope_sha256: hash,
@@ -50,20 +57,7 @@ pub fn intake(store: &Store, bytes: &[u8], policy: &Policy, now: i64) -> Result<
                     keyid: Some(order.keyid.clone()),
                     action: Some(order.action.name().to_string()),
                     expires_at: Some(order.expires_at),
-                    detail: "issued before the order history was lost; re-issue it".into(),
-                };
-                remember_refusal(store, &refusal, now, now.saturating_add(max_ttl + skew + REMEMBER_EXTRA_SECS))?;
-                return Ok(Intake::Refused(refusal));
-            }
-            if store.order_id_seen_with_other_bytes(&order.order_id, &hash)? {
-                let refusal = Refusal {
-                    reason: Reason::Replay,
-                    envelope_sha256: hash,
-                    order_id: Some(order.order_id.clone()),
-                    keyid: Some(order.keyid.clone()),
-                    action: Some(order.action.name().to_string()),
-                    expires_at: Some(order.expires_at),
-                    detail: "order id seen before with different envelope bytes".into(),
+                    detail: detail.into(),
                 };
                 remember_refusal(store, &refusal, now, now.saturating_add(max_ttl + skew + REMEMBER_EXTRA_SECS))?;
                 return Ok(Intake::Refused(refusal));
