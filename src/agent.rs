@@ -31,7 +31,7 @@ use crate::evidence::retention::prune;
 use crate::evidence::verify::{public_pem, PUBLIC_KEY_STATE};
 use crate::evidence::{Kind, Outcome, Record};
 use crate::exec::SystemRunner;
-use crate::heal::{remediate, Ctx as HealCtx, Target};
+use crate::heal::{remediate, remediate_drift, Ctx as HealCtx, Target};
 use crate::keys::SigningKey;
 use crate::mcp::{McpClient, Transport};
 use crate::notify::Notifier;
@@ -174,6 +174,8 @@ struct Cycle {
     mcp_reachable: bool,
     /// Per-check results for the cycle bundle.
     results: serde_json::Map<String, serde_json::Value>,
+    /// Checks an order remediated this cycle (drift healing leaves them be).
+    remediated: Vec<CheckName>,
 }
 
 /// The running agent.
@@ -235,16 +237,6 @@ impl Agent {
         let (store, recovery) = Store::open_or_recover(&config.state_dir).map_err(StartError::Store)?;
         let mut agent = Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock));
         agent.lock = Some(lock);
-        // Remediations a crash interrupted: verify, roll back if needed, and
-        // write their one closing bundle (this also settles their orders).
-        match crate::heal::recover(&agent.remediation_ctx(false)) {
-            Ok(records) => {
-                for r in records {
-                    log::warn!("heal: resolved an interrupted remediation: {}", r.summary());
-                }
-            }
-            Err(e) => return Err(StartError::Store(e)),
-        }
         match agent.store.fail_interrupted_orders() {
             Ok(rows) => {
                 for crate::store::InterruptedOrder { envelope_sha256: hash, order_id, action } in rows {
@@ -541,6 +533,19 @@ impl Agent {
     }
 
     fn heal(&mut self, cycle: &mut Cycle) {
+        // Remediations a crash interrupted: verify, roll back if needed, and
+        // write their one closing bundle (this also settles their orders).
+        // Done here, after READY: during boot the system is still starting
+        // and its health cannot be judged yet.
+        match crate::heal::recover(&self.remediation_ctx(cycle.mcp_reachable)) {
+            Ok(records) => {
+                for r in records {
+                    log::warn!("heal: resolved an interrupted remediation: {}", r.summary());
+                }
+            }
+            Err(e) => log::error!("heal: cannot read the journal: {e}"),
+        }
+        let busy = crate::heal::busy_checks(&self.store);
         let queued = self.queued();
         for (hash, verdict) in queued {
             let now_ms = self.clock.now_ms();
@@ -558,9 +563,14 @@ impl Agent {
                 Ok(order) => order,
             };
             let target = self.order_target(&order.action);
-            if target.as_ref().is_some_and(|t| t.disruptive())
-                && !self.config.maintenance_window.is_open(now_ms.div_euclid(1000))
-            {
+            if target.as_ref().is_some_and(|t| busy.contains(&t.check())) {
+                log::info!(
+                    "heal: order {} waits: a remediation of the same check is still being resolved",
+                    order.order_id
+                );
+                continue;
+            }
+            if target.as_ref().is_some_and(|t| t.disruptive()) && !self.window_allows(now_ms) {
                 // Waits in the queue for the window (or expires there).
                 self.defer(cycle, &format!("deferred.order.{hash}"), None, Some(&order), now_ms);
                 continue;
@@ -626,6 +636,21 @@ impl Agent {
         }
     }
 
+    /// Disruptive work may start: the window is open and stays open long
+    /// enough for a rebuild to finish (`rebuild_timeout_secs`, or the whole
+    /// window if that is shorter).
+    fn window_allows(&self, now_ms: i64) -> bool {
+        let now = now_ms.div_euclid(1000);
+        let w = &self.config.maintenance_window;
+        let needed = self
+            .config
+            .checks
+            .patching
+            .as_ref()
+            .map_or(0, |p| i64::try_from(p.rebuild_timeout_secs).unwrap_or(i64::MAX));
+        w.is_open(now) && w.closes_at(now).is_some_and(|close| close - now >= needed.min(w.length_secs()))
+    }
+
     /// One `deferred` bundle per episode (`key`), naming the next window.
     fn defer(&mut self, cycle: &mut Cycle, key: &str, check: Option<CheckName>, order: Option<&Order>, now_ms: i64) {
         if self.store.get_state(key).ok().flatten().is_some_and(|v| !v.is_empty()) {
@@ -685,10 +710,16 @@ impl Agent {
             .filter(|(_, (_, r))| r.verdict == checks::Verdict::Drift && r.healable)
             .map(|(c, (_, r))| (*c, r.clone()))
             .collect();
+        let busy = crate::heal::busy_checks(&self.store);
         for (check, result) in drifting {
             let Some(target) = self.drift_target(check, Some(&result), false) else { continue };
+            if busy.contains(&check) || cycle.remediated.contains(&check) {
+                // A remediation of this check is being resolved, or an order
+                // already tried it this cycle.
+                continue;
+            }
             let now_ms = self.clock.now_ms();
-            if target.disruptive() && !self.config.maintenance_window.is_open(now_ms.div_euclid(1000)) {
+            if target.disruptive() && !self.window_allows(now_ms) {
                 self.defer(cycle, &format!("deferred.{check}"), Some(check), None, now_ms);
                 continue;
             }
@@ -722,7 +753,14 @@ impl Agent {
                 continue;
             }
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
-            let (rec, post) = remediate(&ctx, &target, None);
+            let (rec, post) = match remediate_drift(&ctx, &target) {
+                Ok(done) => done,
+                Err(fresh) => {
+                    log::info!("heal: {check} is compliant on a fresh look; nothing to do");
+                    self.last_checks.insert(check, (now_ms, *fresh));
+                    continue;
+                }
+            };
             self.alert_if_failed(cycle, &rec, check, now_ms);
             if rec.outcome == Outcome::Success {
                 let _ = self.store.set_state(&key, "0 0");
@@ -889,6 +927,9 @@ impl Agent {
                 return Some(rec);
             }
         }
+        // The baseline in force before an update_firewall_baseline order:
+        // put back unless the new one was applied and verified.
+        let mut previous_override: Option<String> = None;
         if let Action::UpdateFirewallBaseline { ruleset, sha256 } = &order.action {
             // Install the signed ruleset as the baseline in force, then apply
             // it through the same engine (save, apply, verify, restore).
@@ -911,6 +952,8 @@ impl Agent {
                 .and_then(|f| std::fs::read(&f.baseline_file).ok())
                 .map(|b| crate::encoding::sha256_hex(&b))
                 .unwrap_or_else(|| "-".into());
+            previous_override =
+                Some(self.store.get_state(checks::firewall::BASELINE_OVERRIDE).ok().flatten().unwrap_or_default());
             self.store.put_state(
                 checks::firewall::BASELINE_OVERRIDE,
                 &format!("{sha} {} {configured} {}", order.order_id, path.display()),
@@ -920,6 +963,12 @@ impl Agent {
             let oref = order_ref(order);
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
             let (rec, post) = remediate(&ctx, &target, Some((&oref, "")));
+            cycle.remediated.push(target.check());
+            if let Some(previous) = previous_override {
+                if rec.outcome != Outcome::Success {
+                    self.store.put_state(checks::firewall::BASELINE_OVERRIDE, &previous);
+                }
+            }
             if rec.outcome != Outcome::Success {
                 cycle.report.action_failed = true;
             }

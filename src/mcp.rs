@@ -134,12 +134,19 @@ pub trait Transport {
     fn fetch_orders(&self) -> Result<Vec<Vec<u8>>, McpError>;
     /// Posts bundles; returns the receipts.
     fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError>;
+    /// Checks that the MCP answers on a fresh connection (health checks
+    /// after a firewall change or a rebuild).
+    fn probe(&self) -> Result<(), McpError> {
+        self.fetch_orders().map(|_| ())
+    }
 }
 
 /// The real client.
 #[derive(Debug)]
 pub struct McpClient {
     agent: ureq::Agent,
+    /// The same configuration without a connection pool, for probes.
+    fresh: ureq::Agent,
     orders_url: String,
     evidence_url: String,
     site_id: String,
@@ -173,21 +180,25 @@ impl McpClient {
             .build();
         let connect = Duration::from_secs(cfg.connect_timeout_secs);
         let whole = Duration::from_secs(cfg.request_timeout_secs);
-        let config = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .https_only(true)
-            .proxy(None)
-            .max_redirects(0)
-            .max_redirects_will_error(true)
-            .http_status_as_error(false)
-            .timeout_connect(Some(connect))
-            .timeout_global(Some(whole))
-            .user_agent(format!("compliance-agent/{}", env!("CARGO_PKG_VERSION")))
-            .max_idle_connections(1)
-            .build();
-        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), InlineResolver);
+        let build = |idle: usize| {
+            let config = ureq::Agent::config_builder()
+                .tls_config(tls.clone())
+                .https_only(true)
+                .proxy(None)
+                .max_redirects(0)
+                .max_redirects_will_error(true)
+                .http_status_as_error(false)
+                .timeout_connect(Some(connect))
+                .timeout_global(Some(whole))
+                .user_agent(format!("compliance-agent/{}", env!("CARGO_PKG_VERSION")))
+                .max_idle_connections(idle)
+                .max_idle_connections_per_host(idle)
+                .build();
+            ureq::Agent::with_parts(config, DefaultConnector::new(), InlineResolver)
+        };
         Ok(McpClient {
-            agent,
+            agent: build(1),
+            fresh: build(0),
             orders_url: format!("{}/api/v1/orders", cfg.base_url),
             evidence_url: format!("{}/api/v1/evidence", cfg.base_url),
             site_id: site_id.to_string(),
@@ -271,6 +282,22 @@ impl Transport for McpClient {
         }
         let body = resp.body_mut().with_config().limit(MAX_ORDERS_BYTES).read_to_vec().map_err(classify)?;
         parse_orders(&body)
+    }
+
+    fn probe(&self) -> Result<(), McpError> {
+        let mut resp = self
+            .fresh
+            .get(&self.orders_url)
+            .query("site_id", &self.site_id)
+            .query("appliance_id", &self.appliance_id)
+            .call()
+            .map_err(classify)?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(McpError::Status(status));
+        }
+        resp.body_mut().with_config().limit(MAX_ORDERS_BYTES).read_to_vec().map_err(classify)?;
+        Ok(())
     }
 
     fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError> {

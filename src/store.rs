@@ -481,7 +481,10 @@ impl Store {
         let rows = {
             let mut stmt = self
                 .conn
-                .prepare("SELECT envelope_sha256, order_id, action FROM orders WHERE state = 'running'")
+                .prepare(
+                    "SELECT envelope_sha256, order_id, action FROM orders WHERE state = 'running'
+                     AND envelope_sha256 NOT IN (SELECT envelope FROM journal WHERE closed_ms IS NULL AND envelope IS NOT NULL)",
+                )
                 .map_err(|e| self.err(e))?;
             let rows = stmt
                 .query_map([], |r| {
@@ -490,7 +493,13 @@ impl Store {
                 .map_err(|e| self.err(e))?;
             rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?
         };
-        self.conn.execute("UPDATE orders SET state = 'failed' WHERE state = 'running'", []).map_err(|e| self.err(e))?;
+        self.conn
+            .execute(
+                "UPDATE orders SET state = 'failed' WHERE state = 'running'
+                 AND envelope_sha256 NOT IN (SELECT envelope FROM journal WHERE closed_ms IS NULL AND envelope IS NOT NULL)",
+                [],
+            )
+            .map_err(|e| self.err(e))?;
         Ok(rows)
     }
 
@@ -573,11 +582,16 @@ impl Store {
             .map_err(|e| self.err(e))?;
         if let Some(c) = journal {
             if let Some(id) = c.journal {
-                tx.execute(
-                    "UPDATE journal SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
-                    params![id, b.created_ms],
-                )
-                .map_err(|e| self.err(e))?;
+                let n = tx
+                    .execute(
+                        "UPDATE journal SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
+                        params![id, b.created_ms],
+                    )
+                    .map_err(|e| self.err(e))?;
+                if n != 1 {
+                    // Already closed: this would be a second closing bundle.
+                    return Err(StoreError { path: self.path.clone(), what: format!("journal row {id} is not open") });
+                }
             }
             if let Some((envelope, state)) = c.order {
                 tx.execute("UPDATE orders SET state = ?2 WHERE envelope_sha256 = ?1", params![envelope, state])

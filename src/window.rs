@@ -89,6 +89,11 @@ impl Window {
         self.starts_around(local).find(|s| *s > local).unwrap_or(local + 7 * DAY) - self.offset()
     }
 
+    /// The length of one window instance, in seconds.
+    pub fn length_secs(&self) -> i64 {
+        i64::from(self.duration_minutes) * 60
+    }
+
     /// When the instance containing `unix` closes, if the window is open.
     pub fn closes_at(&self, unix: i64) -> Option<i64> {
         let local = unix + self.offset();

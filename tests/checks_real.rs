@@ -324,7 +324,8 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
     let b = env.path().join("firewall.nft").display().to_string();
     let (n, u) = (nft.display().to_string(), unshare.display().to_string());
     env.patch(move |v| {
-        v["checks"] = json!({"firewall": {"baseline_file": b, "baseline_sig_file": format!("{b}.sig")}});
+        v["checks"] = json!({"firewall": {"baseline_file": b, "baseline_sig_file": format!("{b}.sig"),
+                                          "ignore_tables": ["inet f2b-table"]}});
         v["tools"]["nft"] = json!(n);
         v["tools"]["unshare"] = json!(u);
     });
@@ -335,6 +336,10 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
             {python} {dir}/mcp.py 8443 {pki} {dir}/orders.json & server=$!
             for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null && break; sleep 0.1; done
             {nft} -f {dir}/drifted.nft
+            # fail2ban's table, with a ban in it: not ours to touch.
+            {nft} add table inet f2b-table
+            {nft} add set inet f2b-table addr-set-sshd '{{ type ipv4_addr; }}'
+            {nft} add element inet f2b-table addr-set-sshd '{{ 192.0.2.7 }}'
             "{agent}" --config {cfg} --once > {dir}/{label}.out 2> {dir}/{label}.err || true
             {nft} -s list ruleset > {dir}/{label}.ruleset
             kill $server
@@ -357,6 +362,10 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
     assert!(log.contains("remediation/success check=firewall"), "{log}");
     let live = std::fs::read_to_string(env.path().join("good.ruleset")).unwrap();
     assert!(live.contains("tcp dport 22"), "baseline applied: {live}");
+    assert!(
+        live.contains("table inet f2b-table") && live.contains("192.0.2.7"),
+        "the ignored table and its ban survive: {live}"
+    );
 
     write_baseline(bad);
     let log = run("bad");
@@ -365,6 +374,7 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
     // The saved (drifted) ruleset is back: policy accept, loopback open.
     let live = std::fs::read_to_string(env.path().join("bad.ruleset")).unwrap();
     assert!(live.contains("policy accept") && !live.contains("chain output"), "not restored: {live}");
+    assert!(live.contains("192.0.2.7"), "the ignored table survives the restore: {live}");
 
     // An update_firewall_baseline order installs a new baseline and applies
     // it through the same engine.

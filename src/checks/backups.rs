@@ -13,6 +13,8 @@ use std::path::Path;
 
 /// Largest status file read.
 const MAX_STATUS_BYTES: u64 = 64 * 1024;
+/// Largest manifest hashed.
+const MAX_MANIFEST_BYTES: u64 = 1 << 30;
 /// A backup dated more than this in the future is not trusted.
 const FUTURE_SKEW_MS: i64 = 300_000;
 
@@ -77,6 +79,18 @@ pub fn parse_restic_for(stdout: &str, host: Option<&str>) -> Result<Option<i64>,
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
+    // Only a regular file: a FIFO or /dev/zero named as the manifest must
+    // not hang the agent.
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_MANIFEST_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} bytes is larger than the {MAX_MANIFEST_BYTES}-byte limit",
+            meta.len()
+        )));
+    }
     let mut f = std::fs::File::open(path)?;
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = vec![0u8; 64 * 1024];

@@ -43,6 +43,8 @@ pub struct Status {
     pub kind: Option<String>,
     /// The backing device, e.g. `/dev/vda2`.
     pub device: Option<String>,
+    /// The cipher, e.g. `aes-xts-plain64` (`cipher_null-ecb` encrypts nothing).
+    pub cipher: Option<String>,
 }
 
 /// Parses `cryptsetup status` output.
@@ -58,7 +60,7 @@ pub fn parse_status(stdout: &str) -> Result<Status, String> {
     let field = |name: &str| {
         stdout.lines().find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim_start_matches(':').trim().to_string()))
     };
-    Ok(Status { active, kind: field("type:"), device: field("device:") })
+    Ok(Status { active, kind: field("type:"), device: field("device:"), cipher: field("cipher:") })
 }
 
 /// How a LUKS volume can be unlocked, from `cryptsetup luksDump`.
@@ -138,6 +140,15 @@ pub fn check(cfg: &EncryptionConfig, env: &Env<'_>) -> CheckResult {
             problems.push(format!("{vol} is not active as a crypt device"));
             r.finding("volume_not_active");
         }
+        entry["cipher"] = json!(status.cipher);
+        if status.active && status.cipher.as_deref().is_some_and(|c| c.starts_with("cipher_null")) {
+            problems.push(format!("{vol} uses the null cipher: the data is not encrypted"));
+            r.finding("null_cipher");
+        }
+        if status.active && in_lsblk && status.device.is_none() {
+            // Looks compliant, but the backing device cannot be checked.
+            return r.error("unparseable_output", format!("cryptsetup status {vol}: no device line"));
+        }
         if let Some(dev) = status.device.as_deref().filter(|d| d.starts_with('/')) {
             let luks = env.run(&mut r, "cryptsetup", &["isLuks", dev]);
             match luks.exit {
@@ -169,4 +180,20 @@ pub fn check(cfg: &EncryptionConfig, env: &Env<'_>) -> CheckResult {
         r.detail = problems.join("; ");
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields_including_a_null_cipher() {
+        let out = "/dev/mapper/cryptroot is active and is in use.\n  type:    LUKS2\n  cipher:  cipher_null-ecb\n  keysize: 0 bits\n  device:  /dev/vda2\n";
+        let s = parse_status(out).unwrap();
+        assert!(s.active);
+        assert_eq!(s.cipher.as_deref(), Some("cipher_null-ecb"));
+        assert_eq!(s.device.as_deref(), Some("/dev/vda2"));
+        assert!(!parse_status("/dev/mapper/x is inactive.\n").unwrap().active);
+        assert!(parse_status("garbage").is_err());
+    }
 }

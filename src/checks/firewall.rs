@@ -180,7 +180,10 @@ pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baselin
             (parts.next(), parts.next(), parts.next(), parts.next())
         {
             if configured != configured_sha {
-                // The configured baseline changed since the order: it wins.
+                // The configured baseline changed since the order: it wins,
+                // for good (a later rollback of the file does not bring the
+                // order's baseline back).
+                env.state.put(BASELINE_OVERRIDE, "");
                 return configured_baseline(cfg, env);
             }
             let bytes = read_capped(Path::new(path)).map_err(|e| ("baseline_unreadable", e))?;
@@ -233,6 +236,10 @@ pub fn check(cfg: &FirewallConfig, env: &Env<'_>) -> CheckResult {
         return r.error("tool_failed", format!("nft: {why}"));
     }
     let live = rec.stdout_text();
+    if rec.stdout_dropped > 0 {
+        return r
+            .error("unparseable_output", "nft -s list ruleset: the listing is larger than the output cap".to_string());
+    }
     if let Err(e) = validate_listing(&live) {
         return r.error("unparseable_output", format!("nft -s list ruleset: {e}"));
     }

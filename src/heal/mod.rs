@@ -149,8 +149,10 @@ impl Ctx<'_> {
         std::fs::read_link(&link).ok().map(|p| p.display().to_string())
     }
 
-    fn mcp_ok(&self) -> bool {
-        self.mcp.fetch_orders().is_ok()
+    /// Whether the MCP answers on a new connection (a pooled one could
+    /// survive a ruleset that blocks new connections).
+    fn mcp_probe(&self) -> bool {
+        self.mcp.probe().is_ok()
     }
 }
 
@@ -159,12 +161,35 @@ impl Ctx<'_> {
 /// the journal row stays open and the next start resolves it).
 pub fn remediate(ctx: &Ctx<'_>, target: &Target, order: Option<(&OrderRef, &str)>) -> (Record, Option<CheckResult>) {
     let started_ms = ctx.clock.now_ms();
-    let check = target.check();
-    let pre = ctx.check(check);
+    let pre = ctx.check(target.check());
+    remediate_from(ctx, target, order, pre, started_ms)
+}
+
+/// [`remediate`] for drift: when a fresh look at the check finds it
+/// compliant already (the last result was stale, or an operator fixed it),
+/// nothing is done and the fresh result comes back as `Err`.
+pub fn remediate_drift(ctx: &Ctx<'_>, target: &Target) -> Result<(Record, Option<CheckResult>), Box<CheckResult>> {
+    let started_ms = ctx.clock.now_ms();
+    let pre = ctx.check(target.check());
+    if pre.verdict == Verdict::Compliant {
+        return Err(Box::new(pre));
+    }
+    Ok(remediate_from(ctx, target, None, pre, started_ms))
+}
+
+fn remediate_from(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    order: Option<(&OrderRef, &str)>,
+    pre: CheckResult,
+    started_ms: i64,
+) -> (Record, Option<CheckResult>) {
     let mut actions: Vec<CommandRecord> = Vec::new();
     let mut snapshot = json!({"pre_state": pre.observed, "mcp_reachable": ctx.mcp_reachable});
     if let Target::Rebuild(_) = target {
         snapshot["system"] = json!(ctx.current_system());
+        let state = ctx.tool(&mut actions, "systemctl", &["is-system-running"], Duration::from_secs(30));
+        snapshot["system_state"] = json!(state.stdout_text().trim());
     }
     if let Target::Firewall = target {
         match save_ruleset(ctx, &mut actions, started_ms) {
@@ -263,11 +288,25 @@ fn act_and_verify(
                     };
                 }
             };
-            let apply = ctx.tool(actions, "nft", &["-f", &baseline], Duration::from_secs(30));
+            // One atomic nft transaction that replaces only the tables the
+            // agent manages: tables in `ignore_tables` (fail2ban's bans)
+            // survive, unlike with the baseline's own `flush ruleset`.
+            let script = match managed_swap(ctx, actions, &baseline, "apply") {
+                Ok(p) => p,
+                Err(e) => {
+                    return Ending {
+                        outcome: Outcome::Failed,
+                        reason: Some("snapshot_failed".into()),
+                        detail: e,
+                        post: Some(pre),
+                    };
+                }
+            };
+            let apply = ctx.tool(actions, "nft", &["-f", &script], Duration::from_secs(30));
             step("acted");
             crate::crashpoint::hit("heal-acted");
             let post = ctx.check(CheckName::Firewall);
-            let reachable = !snapshot["mcp_reachable"].as_bool().unwrap_or(false) || ctx.mcp_ok();
+            let reachable = !snapshot["mcp_reachable"].as_bool().unwrap_or(false) || ctx.mcp_probe();
             if apply.success() && post.verdict == Verdict::Compliant && reachable {
                 return Ending {
                     outcome: Outcome::Success,
@@ -304,18 +343,68 @@ fn verify_check(ctx: &Ctx<'_>, check: CheckName) -> Ending {
     }
 }
 
-/// Saves the live ruleset (stateless, with a leading `flush ruleset`) to a
-/// file in `state_dir`, for restoring.
-fn save_ruleset(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, now_ms: i64) -> Result<String, String> {
+fn ignored(ctx: &Ctx<'_>) -> Vec<String> {
+    ctx.config.checks.firewall.as_ref().map(|f| f.ignore_tables.clone()).unwrap_or_default()
+}
+
+/// The live stateless listing, complete (a truncated one would make a
+/// wrong snapshot).
+fn live_listing(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>) -> Result<String, String> {
     let rec = ctx.tool(actions, "nft", &["-s", "list", "ruleset"], Duration::from_secs(30));
     if !rec.success() {
-        return Err(format!("cannot save the live ruleset: {}", checks::tool_failure(&rec)));
+        return Err(format!("cannot list the live ruleset: {}", checks::tool_failure(&rec)));
     }
+    if rec.stdout_dropped > 0 {
+        return Err("the live ruleset listing is larger than the output cap".into());
+    }
+    let text = rec.stdout_text();
+    checks::firewall::validate_listing(&text)?;
+    Ok(text)
+}
+
+/// Saves the managed (not ignored) tables of the live ruleset to a file in
+/// `state_dir`, for restoring.
+fn save_ruleset(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, now_ms: i64) -> Result<String, String> {
+    let live = live_listing(ctx, actions)?;
+    let (managed, _) = checks::firewall::filtered(&live, &ignored(ctx));
     let path = ctx.config.state_dir.join(format!("firewall-saved-{now_ms}.nft"));
-    let mut text = b"flush ruleset\n".to_vec();
-    text.extend_from_slice(&rec.stdout);
-    crate::fsutil::write_atomic(&path, &text, 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::fsutil::write_atomic(&path, managed.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path.display().to_string())
+}
+
+/// Writes an nft script that, in one transaction, deletes every live table
+/// that is not ignored and loads `rules` (without any `flush ruleset`).
+/// Returns its path.
+fn managed_swap(
+    ctx: &Ctx<'_>,
+    actions: &mut Vec<CommandRecord>,
+    rules_file: &str,
+    label: &str,
+) -> Result<String, String> {
+    let live = live_listing(ctx, actions)?;
+    let rules = std::fs::read_to_string(rules_file).map_err(|e| format!("{rules_file}: {e}"))?;
+    let script = swap_script(&live, &rules, &ignored(ctx));
+    let path = ctx.config.state_dir.join(format!("firewall-{label}.nft"));
+    crate::fsutil::write_atomic(&path, script.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+/// The text of [`managed_swap`]'s script (pure).
+pub fn swap_script(live: &str, rules: &str, ignore: &[String]) -> String {
+    let mut out = String::new();
+    for (name, _) in checks::firewall::tables(live) {
+        if !name.is_empty() && !ignore.contains(&name) {
+            out.push_str(&format!("delete table {name}\n"));
+        }
+    }
+    for line in rules.lines() {
+        if line.trim() == "flush ruleset" {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>, why: String) -> Ending {
@@ -327,7 +416,17 @@ fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRe
             post: None,
         };
     };
-    let restore = ctx.tool(actions, "nft", &["-f", saved], Duration::from_secs(30));
+    let restore = match managed_swap(ctx, actions, saved, "restore") {
+        Ok(script) => ctx.tool(actions, "nft", &["-f", &script], Duration::from_secs(30)),
+        Err(e) => {
+            return Ending {
+                outcome: Outcome::Failed,
+                reason: Some("rollback_failed".into()),
+                detail: format!("{why}; cannot prepare the restore: {e}"),
+                post: None,
+            }
+        }
+    };
     let post = ctx.check(CheckName::Firewall);
     let before = snapshot["pre_state"]["ruleset_sha256"].as_str();
     let now = post.observed["ruleset_sha256"].as_str();
@@ -354,7 +453,19 @@ fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRe
 /// `systemctl is-system-running` is running (not degraded or in
 /// maintenance), every critical unit is active, and the MCP answers if it
 /// did before. Returns why not.
-fn health(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>) -> Result<(), String> {
+/// The health check's verdict.
+enum Health {
+    Healthy,
+    /// Worse than before the change: roll back.
+    Unhealthy(String),
+    /// Cannot tell yet (the system is still starting, e.g. during boot).
+    Undetermined(String),
+}
+
+/// `systemctl is-system-running` no worse than before the change (`running`,
+/// or `degraded` only if it was degraded already), every critical unit
+/// active, and the MCP answering on a new connection if it did before.
+fn health(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>) -> Health {
     let mut state = String::new();
     for attempt in 0..5 {
         let rec = ctx.tool(actions, "systemctl", &["is-system-running"], Duration::from_secs(30));
@@ -364,19 +475,43 @@ fn health(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>) -> 
         }
         std::thread::sleep(Duration::from_secs(1 + attempt));
     }
-    if state != "running" {
-        return Err(format!("system state is {state:?}"));
+    let before = snapshot["system_state"].as_str().unwrap_or("running");
+    match state.as_str() {
+        "running" => {}
+        "degraded" if before == "degraded" => {}
+        "starting" | "initializing" => return Health::Undetermined(format!("the system is still {state}")),
+        other => return Health::Unhealthy(format!("system state is {other:?} (was {before:?})")),
     }
     if ctx.config.checks.services.is_some() {
         let s = ctx.check(CheckName::Services);
         if s.verdict != Verdict::Compliant {
-            return Err(format!("critical units: {}", s.detail));
+            return Health::Unhealthy(format!("critical units: {}", s.detail));
         }
     }
-    if snapshot["mcp_reachable"].as_bool().unwrap_or(false) && !ctx.mcp_ok() {
-        return Err("the MCP was reachable before the rebuild and is not now".into());
+    if snapshot["mcp_reachable"].as_bool().unwrap_or(false) && !ctx.mcp_probe() {
+        return Health::Unhealthy("the MCP was reachable before the rebuild and is not now".into());
     }
-    Ok(())
+    Health::Healthy
+}
+
+/// Waits (bounded, feeding the watchdog through the runner's tools) until
+/// nixos-rebuild's transient `switch-to-configuration` unit has finished:
+/// it keeps activating even when the client was killed.
+fn wait_for_activation(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, limit: Duration) {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        let rec = ctx.runner.run(&Invocation::new(
+            ctx.config.tools.path("systemctl"),
+            ["is-active", "nixos-rebuild-switch-to-configuration.service"],
+            Duration::from_secs(30),
+        ));
+        let state = rec.stdout_text().trim().to_string();
+        if !matches!(state.as_str(), "active" | "activating" | "reloading" | "deactivating") {
+            return;
+        }
+        actions.push(rec);
+        std::thread::sleep(Duration::from_secs(2));
+    }
 }
 
 fn rebuild(ctx: &Ctx<'_>, flake: &str, snapshot: &Value, id: i64, actions: &mut Vec<CommandRecord>) -> Ending {
@@ -395,26 +530,59 @@ fn rebuild(ctx: &Ctx<'_>, flake: &str, snapshot: &Value, id: i64, actions: &mut 
         log::warn!("heal: journal step: {e}");
     }
     crate::crashpoint::hit("heal-acted");
+    wait_for_activation(ctx, actions, Duration::from_secs(p.rebuild_timeout_secs));
     let after = ctx.current_system();
-    if !switch.success() && after == before {
-        return Ending {
-            outcome: Outcome::Failed,
-            reason: Some("rebuild_failed".into()),
-            detail: format!(
-                "nixos-rebuild failed before activating anything; the system is unchanged ({})",
-                checks::tool_failure(&switch)
-            ),
-            post: Some(ctx.check(CheckName::Patching)),
+    if after == before {
+        // Nothing was activated: there is nothing to roll back (and
+        // `--rollback` would go to an older generation, not to `before`).
+        let post = ctx.check(CheckName::Patching);
+        return if switch.success() {
+            match health(ctx, snapshot, actions) {
+                Health::Healthy => Ending {
+                    outcome: Outcome::Success,
+                    reason: None,
+                    detail: format!("{flake} builds the running system; nothing changed"),
+                    post: Some(post),
+                },
+                Health::Unhealthy(why) | Health::Undetermined(why) => Ending {
+                    outcome: Outcome::Failed,
+                    reason: Some("health_check_failed".into()),
+                    detail: format!("{why}; the system did not change, so there is nothing to roll back"),
+                    post: Some(post),
+                },
+            }
+        } else {
+            Ending {
+                outcome: Outcome::Failed,
+                reason: Some("rebuild_failed".into()),
+                detail: format!(
+                    "nixos-rebuild failed before activating anything; the system is unchanged ({})",
+                    checks::tool_failure(&switch)
+                ),
+                post: Some(post),
+            }
         };
     }
     let verdict = if switch.success() {
         health(ctx, snapshot, actions)
     } else {
-        Err(format!("activation failed: {}", checks::tool_failure(&switch)))
+        Health::Unhealthy(format!("activation failed: {}", checks::tool_failure(&switch)))
     };
     match verdict {
-        Ok(()) => {
+        Health::Healthy => {
             let post = ctx.check(CheckName::Patching);
+            let approved_ref = flake == p.flake_ref;
+            if approved_ref && post.findings.iter().any(|f| f == "revision_mismatch") {
+                // Healthy, but not what was approved: do not call it healed
+                // (and do not reset the back-off, or this would rebuild
+                // every cycle).
+                return Ending {
+                    outcome: Outcome::Failed,
+                    reason: Some("revision_not_approved".into()),
+                    detail: format!("{flake} activated a revision other than the approved one: {}", post.detail),
+                    post: Some(post),
+                };
+            }
             if let Some(rev) = post.observed["configuration_revision"].as_str() {
                 ctx.store.put_state(APPROVED_REVISION, rev);
             }
@@ -425,7 +593,7 @@ fn rebuild(ctx: &Ctx<'_>, flake: &str, snapshot: &Value, id: i64, actions: &mut 
                 post: Some(post),
             }
         }
-        Err(why) => rollback(ctx, before, why, actions),
+        Health::Unhealthy(why) | Health::Undetermined(why) => rollback(ctx, before, why, actions),
     }
 }
 
@@ -496,12 +664,25 @@ fn close(
 pub fn recover(ctx: &Ctx<'_>) -> Result<Vec<Record>, StoreError> {
     let mut out = Vec::new();
     for row in ctx.store.journal_open_rows()? {
-        out.push(recover_row(ctx, &row));
+        if let Some(r) = recover_row(ctx, &row) {
+            out.push(r);
+        }
     }
     Ok(out)
 }
 
-fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Record {
+/// The checks that have a remediation in flight (an open journal row, e.g.
+/// one recovery could not decide yet): nothing else may act on them.
+pub fn busy_checks(store: &Store) -> Vec<CheckName> {
+    store
+        .journal_open_rows()
+        .map(|rows| rows.iter().filter_map(|r| Target::from_key(&r.target)).map(|t| t.check()).collect())
+        .unwrap_or_default()
+}
+
+/// Resolves one open row; None leaves it open for a later cycle (the system
+/// is still starting, so health cannot be judged).
+fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Option<Record> {
     let snapshot: Value = serde_json::from_str(&row.snapshot).unwrap_or(Value::Null);
     let mut actions = Vec::new();
     let Some(target) = Target::from_key(&row.target) else {
@@ -511,7 +692,7 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Record {
             detail: format!("unknown journal target {:?}", row.target),
             post: None,
         };
-        return close_recovered(ctx, row, &Target::Journald, &snapshot, actions, end);
+        return Some(close_recovered(ctx, row, &Target::Journald, &snapshot, actions, end));
     };
     let end = match &target {
         Target::Rebuild(_) => {
@@ -525,14 +706,19 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Record {
                     post: Some(ctx.check(CheckName::Patching)),
                 }
             } else {
+                wait_for_activation(ctx, &mut actions, Duration::from_secs(600));
                 match health(ctx, &snapshot, &mut actions) {
-                    Ok(()) => Ending {
+                    Health::Healthy => Ending {
                         outcome: Outcome::Success,
                         reason: Some("interrupted".into()),
                         detail: "interrupted after activation; the new system is healthy".into(),
                         post: Some(ctx.check(CheckName::Patching)),
                     },
-                    Err(why) => {
+                    Health::Undetermined(why) => {
+                        log::info!("heal: journal row {} (rebuild) stays open: {why}", row.id);
+                        return None;
+                    }
+                    Health::Unhealthy(why) => {
                         let mut e = rollback(ctx, before, format!("interrupted; {why}"), &mut actions);
                         e.reason = Some("interrupted".into());
                         e
@@ -542,7 +728,8 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Record {
         }
         Target::Firewall => {
             let post = ctx.check(CheckName::Firewall);
-            if post.verdict == Verdict::Compliant {
+            let reachable = !snapshot["mcp_reachable"].as_bool().unwrap_or(false) || ctx.mcp_probe();
+            if post.verdict == Verdict::Compliant && reachable {
                 Ending {
                     outcome: Outcome::Success,
                     reason: Some("interrupted".into()),
@@ -577,7 +764,7 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Record {
             }
         }
     };
-    close_recovered(ctx, row, &target, &snapshot, actions, end)
+    Some(close_recovered(ctx, row, &target, &snapshot, actions, end))
 }
 
 fn close_recovered(
