@@ -128,6 +128,12 @@ struct Ending {
     post: Option<CheckResult>,
 }
 
+impl Ending {
+    fn new(outcome: Outcome, reason: &str, detail: impl Into<String>, post: Option<CheckResult>) -> Ending {
+        Ending { outcome, reason: Some(reason.to_string()), detail: detail.into(), post }
+    }
+}
+
 impl Ctx<'_> {
     fn env(&self) -> Env<'_> {
         Env { config: self.config, runner: self.runner, clock: self.clock, state: self.store }
@@ -195,8 +201,7 @@ fn remediate_from(
         match save_ruleset(ctx, &mut actions, started_ms) {
             Ok(path) => snapshot["saved_ruleset"] = json!(path),
             Err(e) => {
-                let end =
-                    Ending { outcome: Outcome::Failed, reason: Some("snapshot_failed".into()), detail: e, post: None };
+                let end = Ending::new(Outcome::Failed, "snapshot_failed", e, None);
                 return close(ctx, target, order, None, &pre, actions, end, started_ms);
             }
         }
@@ -207,12 +212,12 @@ fn remediate_from(
         Ok(id) => id,
         Err(e) => {
             // No journal row, so nothing may change.
-            let end = Ending {
-                outcome: Outcome::Failed,
-                reason: Some("store_error".into()),
-                detail: format!("cannot journal the remediation, so nothing was changed: {e}"),
-                post: None,
-            };
+            let end = Ending::new(
+                Outcome::Failed,
+                "store_error",
+                format!("cannot journal the remediation, so nothing was changed: {e}"),
+                None,
+            );
             return close(ctx, target, order, None, &pre, actions, end, started_ms);
         }
     };
@@ -259,33 +264,18 @@ fn act_and_verify(
         }
         Target::Firewall => {
             let Some(fw) = ctx.config.checks.firewall.as_ref() else {
-                return Ending {
-                    outcome: Outcome::Failed,
-                    reason: Some("not_configured".into()),
-                    detail: "firewall check disabled".into(),
-                    post: None,
-                };
+                return Ending::new(Outcome::Failed, "not_configured", "firewall check disabled", None);
             };
             // The check verified the baseline's signature this cycle; check
             // again right before applying it (the file could have changed).
             let pre = ctx.check(CheckName::Firewall);
             if pre.verdict == Verdict::Error {
-                return Ending {
-                    outcome: Outcome::Failed,
-                    reason: Some("baseline_untrusted".into()),
-                    detail: pre.detail.clone(),
-                    post: Some(pre),
-                };
+                return Ending::new(Outcome::Failed, "baseline_untrusted", pre.detail.clone(), Some(pre));
             }
             let baseline = match checks::firewall::effective_baseline(fw, &ctx.env()) {
                 Ok(b) => b.path.display().to_string(),
                 Err((_, why)) => {
-                    return Ending {
-                        outcome: Outcome::Failed,
-                        reason: Some("baseline_untrusted".into()),
-                        detail: why,
-                        post: Some(pre),
-                    };
+                    return Ending::new(Outcome::Failed, "baseline_untrusted", why, Some(pre));
                 }
             };
             // One atomic nft transaction that replaces only the tables the
@@ -294,12 +284,7 @@ fn act_and_verify(
             let script = match managed_swap(ctx, actions, &baseline, "apply") {
                 Ok(p) => p,
                 Err(e) => {
-                    return Ending {
-                        outcome: Outcome::Failed,
-                        reason: Some("snapshot_failed".into()),
-                        detail: e,
-                        post: Some(pre),
-                    };
+                    return Ending::new(Outcome::Failed, "snapshot_failed", e, Some(pre));
                 }
             };
             let apply = ctx.tool(actions, "nft", &["-f", &script], Duration::from_secs(30));
@@ -334,12 +319,12 @@ fn verify_check(ctx: &Ctx<'_>, check: CheckName) -> Ending {
         Verdict::Compliant => {
             Ending { outcome: Outcome::Success, reason: None, detail: "repaired and verified".into(), post: Some(post) }
         }
-        _ => Ending {
-            outcome: Outcome::Failed,
-            reason: Some("verify_failed".into()),
-            detail: format!("still not compliant after the repair: {}", post.detail),
-            post: Some(post),
-        },
+        _ => Ending::new(
+            Outcome::Failed,
+            "verify_failed",
+            format!("still not compliant after the repair: {}", post.detail),
+            Some(post),
+        ),
     }
 }
 
@@ -409,44 +394,36 @@ pub fn swap_script(live: &str, rules: &str, ignore: &[String]) -> String {
 
 fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>, why: String) -> Ending {
     let Some(saved) = snapshot["saved_ruleset"].as_str() else {
-        return Ending {
-            outcome: Outcome::Failed,
-            reason: Some("no_snapshot".into()),
-            detail: format!("{why}; no saved ruleset to restore"),
-            post: None,
-        };
+        return Ending::new(Outcome::Failed, "no_snapshot", format!("{why}; no saved ruleset to restore"), None);
     };
     let restore = match managed_swap(ctx, actions, saved, "restore") {
         Ok(script) => ctx.tool(actions, "nft", &["-f", &script], Duration::from_secs(30)),
         Err(e) => {
-            return Ending {
-                outcome: Outcome::Failed,
-                reason: Some("rollback_failed".into()),
-                detail: format!("{why}; cannot prepare the restore: {e}"),
-                post: None,
-            }
+            return Ending::new(
+                Outcome::Failed,
+                "rollback_failed",
+                format!("{why}; cannot prepare the restore: {e}"),
+                None,
+            )
         }
     };
     let post = ctx.check(CheckName::Firewall);
     let before = snapshot["pre_state"]["ruleset_sha256"].as_str();
     let now = post.observed["ruleset_sha256"].as_str();
     if restore.success() && before.is_some() && before == now {
-        Ending {
-            outcome: Outcome::Reverted,
-            reason: Some("verify_failed".into()),
-            detail: format!("{why}; the saved ruleset was restored and verified"),
-            post: Some(post),
-        }
+        Ending::new(
+            Outcome::Reverted,
+            "verify_failed",
+            format!("{why}; the saved ruleset was restored and verified"),
+            Some(post),
+        )
     } else {
-        Ending {
-            outcome: Outcome::Failed,
-            reason: Some("rollback_failed".into()),
-            detail: format!(
-                "{why}; restoring the saved ruleset did not verify (restore: {})",
-                checks::tool_failure(&restore)
-            ),
-            post: Some(post),
-        }
+        Ending::new(
+            Outcome::Failed,
+            "rollback_failed",
+            format!("{why}; restoring the saved ruleset did not verify (restore: {})", checks::tool_failure(&restore)),
+            Some(post),
+        )
     }
 }
 
@@ -516,12 +493,7 @@ fn wait_for_activation(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, limit: D
 
 fn rebuild(ctx: &Ctx<'_>, flake: &str, snapshot: &Value, id: i64, actions: &mut Vec<CommandRecord>) -> Ending {
     let Some(p) = ctx.config.checks.patching.as_ref() else {
-        return Ending {
-            outcome: Outcome::Failed,
-            reason: Some("not_configured".into()),
-            detail: "patching check disabled".into(),
-            post: None,
-        };
+        return Ending::new(Outcome::Failed, "not_configured", "patching check disabled", None);
     };
     let before = snapshot["system"].as_str().map(str::to_string);
     let switch =
@@ -544,23 +516,23 @@ fn rebuild(ctx: &Ctx<'_>, flake: &str, snapshot: &Value, id: i64, actions: &mut 
                     detail: format!("{flake} builds the running system; nothing changed"),
                     post: Some(post),
                 },
-                Health::Unhealthy(why) | Health::Undetermined(why) => Ending {
-                    outcome: Outcome::Failed,
-                    reason: Some("health_check_failed".into()),
-                    detail: format!("{why}; the system did not change, so there is nothing to roll back"),
-                    post: Some(post),
-                },
+                Health::Unhealthy(why) | Health::Undetermined(why) => Ending::new(
+                    Outcome::Failed,
+                    "health_check_failed",
+                    format!("{why}; the system did not change, so there is nothing to roll back"),
+                    Some(post),
+                ),
             }
         } else {
-            Ending {
-                outcome: Outcome::Failed,
-                reason: Some("rebuild_failed".into()),
-                detail: format!(
+            Ending::new(
+                Outcome::Failed,
+                "rebuild_failed",
+                format!(
                     "nixos-rebuild failed before activating anything; the system is unchanged ({})",
                     checks::tool_failure(&switch)
                 ),
-                post: Some(post),
-            }
+                Some(post),
+            )
         };
     }
     let verdict = if switch.success() {
@@ -576,12 +548,12 @@ fn rebuild(ctx: &Ctx<'_>, flake: &str, snapshot: &Value, id: i64, actions: &mut 
                 // Healthy, but not what was approved: do not call it healed
                 // (and do not reset the back-off, or this would rebuild
                 // every cycle).
-                return Ending {
-                    outcome: Outcome::Failed,
-                    reason: Some("revision_not_approved".into()),
-                    detail: format!("{flake} activated a revision other than the approved one: {}", post.detail),
-                    post: Some(post),
-                };
+                return Ending::new(
+                    Outcome::Failed,
+                    "revision_not_approved",
+                    format!("{flake} activated a revision other than the approved one: {}", post.detail),
+                    Some(post),
+                );
             }
             if let Some(rev) = post.observed["configuration_revision"].as_str() {
                 ctx.store.put_state(APPROVED_REVISION, rev);
@@ -602,24 +574,24 @@ fn rollback(ctx: &Ctx<'_>, before: Option<String>, why: String, actions: &mut Ve
     let now = ctx.current_system();
     let post = ctx.check(CheckName::Patching);
     if rb.success() && before.is_some() && now == before {
-        Ending {
-            outcome: Outcome::Reverted,
-            reason: Some("health_check_failed".into()),
-            detail: format!("{why}; rolled back to {} and verified", before.unwrap_or_default()),
-            post: Some(post),
-        }
+        Ending::new(
+            Outcome::Reverted,
+            "health_check_failed",
+            format!("{why}; rolled back to {} and verified", before.unwrap_or_default()),
+            Some(post),
+        )
     } else {
-        Ending {
-            outcome: Outcome::Failed,
-            reason: Some("rollback_failed".into()),
-            detail: format!(
+        Ending::new(
+            Outcome::Failed,
+            "rollback_failed",
+            format!(
                 "{why}; the rollback did not restore {} (now {}; rollback: {})",
                 before.as_deref().unwrap_or("?"),
                 now.as_deref().unwrap_or("?"),
                 checks::tool_failure(&rb)
             ),
-            post: Some(post),
-        }
+            Some(post),
+        )
     }
 }
 
@@ -686,12 +658,7 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Option<Record> {
     let snapshot: Value = serde_json::from_str(&row.snapshot).unwrap_or(Value::Null);
     let mut actions = Vec::new();
     let Some(target) = Target::from_key(&row.target) else {
-        let end = Ending {
-            outcome: Outcome::Failed,
-            reason: Some("interrupted".into()),
-            detail: format!("unknown journal target {:?}", row.target),
-            post: None,
-        };
+        let end = Ending::new(Outcome::Failed, "interrupted", format!("unknown journal target {:?}", row.target), None);
         return Some(close_recovered(ctx, row, &Target::Journald, &snapshot, actions, end));
     };
     let end = match &target {
@@ -699,21 +666,21 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Option<Record> {
             let before = snapshot["system"].as_str().map(str::to_string);
             let now = ctx.current_system();
             if now == before {
-                Ending {
-                    outcome: Outcome::Failed,
-                    reason: Some("interrupted".into()),
-                    detail: "interrupted; the running system is unchanged".into(),
-                    post: Some(ctx.check(CheckName::Patching)),
-                }
+                Ending::new(
+                    Outcome::Failed,
+                    "interrupted",
+                    "interrupted; the running system is unchanged",
+                    Some(ctx.check(CheckName::Patching)),
+                )
             } else {
                 wait_for_activation(ctx, &mut actions, Duration::from_secs(600));
                 match health(ctx, &snapshot, &mut actions) {
-                    Health::Healthy => Ending {
-                        outcome: Outcome::Success,
-                        reason: Some("interrupted".into()),
-                        detail: "interrupted after activation; the new system is healthy".into(),
-                        post: Some(ctx.check(CheckName::Patching)),
-                    },
+                    Health::Healthy => Ending::new(
+                        Outcome::Success,
+                        "interrupted",
+                        "interrupted after activation; the new system is healthy",
+                        Some(ctx.check(CheckName::Patching)),
+                    ),
                     Health::Undetermined(why) => {
                         log::info!("heal: journal row {} (rebuild) stays open: {why}", row.id);
                         return None;
@@ -730,19 +697,19 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Option<Record> {
             let post = ctx.check(CheckName::Firewall);
             let reachable = !snapshot["mcp_reachable"].as_bool().unwrap_or(false) || ctx.mcp_probe();
             if post.verdict == Verdict::Compliant && reachable {
-                Ending {
-                    outcome: Outcome::Success,
-                    reason: Some("interrupted".into()),
-                    detail: "interrupted; the baseline is in place and verifies".into(),
-                    post: Some(post),
-                }
+                Ending::new(
+                    Outcome::Success,
+                    "interrupted",
+                    "interrupted; the baseline is in place and verifies",
+                    Some(post),
+                )
             } else if snapshot["pre_state"]["ruleset_sha256"].as_str() == post.observed["ruleset_sha256"].as_str() {
-                Ending {
-                    outcome: Outcome::Failed,
-                    reason: Some("interrupted".into()),
-                    detail: "interrupted before the baseline was applied; the ruleset is unchanged".into(),
-                    post: Some(post),
-                }
+                Ending::new(
+                    Outcome::Failed,
+                    "interrupted",
+                    "interrupted before the baseline was applied; the ruleset is unchanged",
+                    Some(post),
+                )
             } else {
                 let mut e = restore_firewall(ctx, &snapshot, &mut actions, "interrupted mid-change".into());
                 e.reason = Some("interrupted".into());
