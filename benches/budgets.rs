@@ -14,27 +14,14 @@
 mod support;
 
 use compliance_agent::checks::CheckName;
-use compliance_agent::evidence::attest::Writer;
-use compliance_agent::evidence::bundle::Context;
 use compliance_agent::evidence::{Kind, Outcome, Record};
 use compliance_agent::keys::SigningKey;
 use std::time::{Duration, Instant};
 use support::env::TestEnv;
 use support::mcp::McpServer;
 
-fn writer() -> Writer {
-    Writer::new(
-        Context {
-            site_id: "clinic-042".into(),
-            appliance_id: "appl-01".into(),
-            deployment_mode: "direct",
-            version: "bench",
-            build: "bench".into(),
-            boot_id: Some("00000000-0000-0000-0000-000000000000".into()),
-            enabled_checks: CheckName::ALL.to_vec(),
-        },
-        SigningKey::from_seed([7u8; 32]),
-    )
+fn writer() -> compliance_agent::evidence::attest::Writer {
+    support::env::test_writer(CheckName::ALL.to_vec())
 }
 
 fn cycle_record(t: i64) -> Record {

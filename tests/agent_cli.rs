@@ -177,18 +177,8 @@ fn sigint_also_stops_the_daemon() {
         .spawn()
         .unwrap();
     // Wait until the first cycle finished (the idle log line), then SIGINT.
-    let mut stderr = child.stderr.take().unwrap();
-    let mut log = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut buf = [0u8; 4096];
-    while !text(&log).contains("flush -> idle") && Instant::now() < deadline {
-        let n = stderr.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        log.extend_from_slice(&buf[..n]);
-    }
-    assert!(text(&log).contains("flush -> idle"), "{}", text(&log));
+    let log = support::env::read_until(&mut child.stderr.take().unwrap(), "flush -> idle");
+    assert!(log.contains("flush -> idle"), "{log}");
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
@@ -248,16 +238,7 @@ fn a_second_instance_is_refused_while_one_runs() {
         .unwrap();
     // Wait until it holds the lock (its first cycle ran).
     let mut err = daemon.stderr.take().unwrap();
-    let mut log = Vec::new();
-    let mut buf = [0u8; 4096];
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !text(&log).contains("flush -> idle") && Instant::now() < deadline {
-        let n = err.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        log.extend_from_slice(&buf[..n]);
-    }
+    support::env::read_until(&mut err, "flush -> idle");
     let out = env.run(&["--once"]);
     Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status().unwrap();
     daemon.wait().unwrap();

@@ -8,7 +8,6 @@ mod support;
 use compliance_agent::checks::CheckName;
 use compliance_agent::encoding::sha256_hex;
 use compliance_agent::evidence::attest::{Attestor, Writer};
-use compliance_agent::evidence::bundle::Context;
 use compliance_agent::evidence::flush::{flush, FlushLimits, MAX_BATCH_ITEMS};
 use compliance_agent::evidence::retention::prune;
 use compliance_agent::evidence::verify::verify_db;
@@ -24,22 +23,11 @@ const T0: i64 = 1_795_305_600_000; // 2026-11-22T00:00:00Z
 const DAY: i64 = 86_400_000;
 
 fn key() -> SigningKey {
-    SigningKey::from_seed([7u8; 32])
+    SigningKey::from_seed(support::env::EVIDENCE_SEED)
 }
 
 fn writer() -> Writer {
-    Writer::new(
-        Context {
-            site_id: "clinic-042".into(),
-            appliance_id: "appl-01".into(),
-            deployment_mode: "direct",
-            version: "test",
-            build: "test".into(),
-            boot_id: None,
-            enabled_checks: vec![CheckName::Services],
-        },
-        key(),
-    )
+    support::env::test_writer(vec![CheckName::Services])
 }
 
 fn store() -> (TempDir, Store) {

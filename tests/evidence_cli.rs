@@ -200,13 +200,7 @@ fn kill_9_at_every_step_of_a_write_or_flush_loses_and_duplicates_nothing() {
         once(&env);
         // Something to attest and push in the crashing run: a new order.
         server.set_orders(vec![run_checks_order(&format!("o-{point}"))]);
-        let crashed = Command::new(agent_bin())
-            .arg("--config")
-            .arg(&env.config)
-            .arg("--once")
-            .env("COMPLIANCE_AGENT_CRASHPOINT", point)
-            .output()
-            .unwrap();
+        let crashed = env.run_crashing_at(point);
         assert!(!crashed.status.success(), "{point}: did not crash");
         assert!(text(&crashed.stderr).contains(&format!("crashpoint {point}")), "{point}: {}", text(&crashed.stderr));
         // Restart (twice: the second drains whatever the first queued).
@@ -272,26 +266,13 @@ fn corrupt_database_is_moved_aside_and_the_new_chain_names_it() {
 
 #[test]
 fn a_compressed_24_hour_outage_drains_completely() {
-    use compliance_agent::evidence::attest::Writer;
-    use compliance_agent::evidence::bundle::Context;
     use compliance_agent::evidence::{Kind, Outcome, Record};
     let env = TestEnv::new();
     once(&env); // create the database
                 // 24 h of a cycle bundle and an alert every minute: 2,880 bundles.
     {
         let store = compliance_agent::store::Store::open(&env.db()).unwrap();
-        let w = Writer::new(
-            Context {
-                site_id: "clinic-042".into(),
-                appliance_id: "appl-01".into(),
-                deployment_mode: "direct",
-                version: "test",
-                build: "test".into(),
-                boot_id: None,
-                enabled_checks: vec![],
-            },
-            compliance_agent::keys::SigningKey::from_seed([7u8; 32]),
-        );
+        let w = support::env::test_writer(vec![]);
         let t0 = 1_795_305_600_000i64;
         for minute in 0..1440 {
             let t = t0 + minute * 60_000;

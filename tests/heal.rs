@@ -183,13 +183,7 @@ fn kill_9_at_every_step_of_a_rebuild_leaves_no_half_change_and_one_closing_bundl
         if degrade {
             env.host.behave("nixos-rebuild-switch", "degrade");
         }
-        let crashed = Command::new(agent_bin())
-            .arg("--config")
-            .arg(&env.config)
-            .arg("--once")
-            .env("COMPLIANCE_AGENT_CRASHPOINT", point)
-            .output()
-            .unwrap();
+        let crashed = env.run_crashing_at(point);
         assert!(text(&crashed.stderr).contains(&format!("crashpoint {point}")), "{point}: {}", text(&crashed.stderr));
         env.host.clear_behaviour("nixos-rebuild-switch");
         // Restart: the open journal row is resolved first.

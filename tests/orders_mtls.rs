@@ -216,13 +216,7 @@ fn run_checks_runs_once_duplicates_are_silent_and_replay_survives_restart() {
 fn an_order_interrupted_by_a_crash_is_never_run_again() {
     let (server, env) = setup();
     server.set_orders(vec![envelope(&payload("o-crash", "run_checks", json!({})))]);
-    let crashed = std::process::Command::new(support::env::agent_bin())
-        .arg("--config")
-        .arg(&env.config)
-        .arg("--once")
-        .env("COMPLIANCE_AGENT_CRASHPOINT", "order-claimed")
-        .output()
-        .unwrap();
+    let crashed = env.run_crashing_at("order-claimed");
     assert!(stderr(&crashed).contains("crashpoint order-claimed"), "{}", stderr(&crashed));
     let out = once(&env);
     let ev = evidence(&out);

@@ -31,7 +31,7 @@ impl TestEnv {
         let host = SimHost::new();
         let dir = TempDir::new("agent-env");
         let key = dir.path().join("evidence.key");
-        std::fs::write(&key, [7u8; 32]).unwrap();
+        std::fs::write(&key, EVIDENCE_SEED).unwrap();
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
         for (from, to, mode) in
             [("ca.pem", "ca.pem", 0o644), ("client.pem", "client.pem", 0o644), ("client.key", "client.key", 0o600)]
@@ -104,7 +104,7 @@ impl TestEnv {
     /// The evidence public key as PEM, written beside the private key.
     pub fn pubkey_pem(&self) -> PathBuf {
         let path = self.dir.path().join("evidence.pub.pem");
-        let key = compliance_agent::keys::SigningKey::from_seed([7u8; 32]);
+        let key = compliance_agent::keys::SigningKey::from_seed(EVIDENCE_SEED);
         std::fs::write(&path, compliance_agent::keys::public_key_pem(&key.public())).unwrap();
         path
     }
@@ -123,4 +123,54 @@ impl TestEnv {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// The seed of the evidence key every [`TestEnv`] writes.
+pub const EVIDENCE_SEED: [u8; 32] = [7u8; 32];
+
+/// A bundle writer signing with [`EVIDENCE_SEED`], for tests and benches
+/// that fill a store through the library.
+pub fn test_writer(
+    enabled_checks: Vec<compliance_agent::checks::CheckName>,
+) -> compliance_agent::evidence::attest::Writer {
+    compliance_agent::evidence::attest::Writer::new(
+        compliance_agent::evidence::bundle::Context {
+            site_id: "clinic-042".into(),
+            appliance_id: "appl-01".into(),
+            deployment_mode: "direct",
+            version: "test",
+            build: "test".into(),
+            boot_id: None,
+            enabled_checks,
+        },
+        compliance_agent::keys::SigningKey::from_seed(EVIDENCE_SEED),
+    )
+}
+
+impl TestEnv {
+    /// Runs `--once` with the debug-build crash point `point` armed.
+    pub fn run_crashing_at(&self, point: &str) -> Output {
+        Command::new(agent_bin())
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--once")
+            .env("COMPLIANCE_AGENT_CRASHPOINT", point)
+            .output()
+            .unwrap()
+    }
+}
+
+/// Reads a child's stderr until `needle` appears (or 20 s pass); returns
+/// what was read.
+pub fn read_until(stderr: &mut impl std::io::Read, needle: &str) -> String {
+    let mut log = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !String::from_utf8_lossy(&log).contains(needle) && std::time::Instant::now() < deadline {
+        match stderr.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => log.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&log).into_owned()
 }
