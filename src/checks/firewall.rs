@@ -173,18 +173,20 @@ fn read_capped(p: &Path) -> Result<Vec<u8>, String> {
 /// still hash to what the order stated), else the configured file, whose
 /// detached signature must verify. Errors are `(finding, detail)`.
 pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
-    let configured_sha = std::fs::read(&cfg.baseline_file).ok().map(|b| sha256_hex(&b)).unwrap_or_else(|| "-".into());
+    // Read once (capped), used for both the override test and the baseline.
+    let configured = read_capped(&cfg.baseline_file);
+    let configured_sha = configured.as_ref().map(|b| sha256_hex(b)).unwrap_or_else(|_| "-".into());
     if let Some(over) = env.state.get(BASELINE_OVERRIDE).filter(|v| !v.is_empty()) {
         let mut parts = over.splitn(4, ' ');
-        if let (Some(sha), Some(order), Some(configured), Some(path)) =
+        if let (Some(sha), Some(order), Some(recorded), Some(path)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         {
-            if configured != configured_sha {
+            if recorded != configured_sha {
                 // The configured baseline changed since the order: it wins,
                 // for good (a later rollback of the file does not bring the
                 // order's baseline back).
                 env.state.put(BASELINE_OVERRIDE, "");
-                return configured_baseline(cfg, env);
+                return configured_baseline(cfg, env, configured);
             }
             let bytes = read_capped(Path::new(path)).map_err(|e| ("baseline_unreadable", e))?;
             if sha256_hex(&bytes) != sha {
@@ -196,11 +198,15 @@ pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baselin
             return Ok(Baseline { path: path.into(), bytes, trusted_by: format!("order:{order}") });
         }
     }
-    configured_baseline(cfg, env)
+    configured_baseline(cfg, env, configured)
 }
 
-fn configured_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
-    let (bytes, sig) = match (read_capped(&cfg.baseline_file), read_capped(&cfg.baseline_sig_file)) {
+fn configured_baseline(
+    cfg: &FirewallConfig,
+    env: &Env<'_>,
+    configured: Result<Vec<u8>, String>,
+) -> Result<Baseline, (&'static str, String)> {
+    let (bytes, sig) = match (configured, read_capped(&cfg.baseline_sig_file)) {
         (Ok(b), Ok(s)) => (b, s),
         (Err(e), _) | (_, Err(e)) => return Err(("baseline_unreadable", e)),
     };
