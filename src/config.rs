@@ -375,11 +375,8 @@ impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let err = |message: String| ConfigError { file: path.to_path_buf(), key: String::new(), message };
-        let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        if meta.len() > MAX_CONFIG_BYTES {
-            return Err(err(format!("file is {} bytes; the limit is {MAX_CONFIG_BYTES}", meta.len())));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let text = crate::fsutil::read_text_capped(path, MAX_CONFIG_BYTES, crate::fsutil::Follow::Symlinks)
+            .map_err(|e| err(format!("cannot read: {e}")))?;
         Self::parse(&text, path)
     }
 

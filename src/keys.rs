@@ -14,6 +14,9 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+/// Largest key file read: a PEM Ed25519 key is 119 bytes; anything near
+/// this is not a key.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 /// DER prefix of a PKCS#8 v1 Ed25519 private key; the 32-byte seed follows.
 const PKCS8_PREFIX: [u8; 16] =
     [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
@@ -76,7 +79,8 @@ impl SigningKey {
         if mode & 0o077 != 0 {
             return Err(KeyError::Permissions(path.to_path_buf(), mode));
         }
-        let bytes = fs::read(path).map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
+        let bytes = crate::fsutil::read_capped(path, MAX_KEY_FILE_BYTES, crate::fsutil::Follow::Symlinks)
+            .map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
         Self::parse(&bytes).map_err(|why| KeyError::Format(path.to_path_buf(), why))
     }
 

@@ -146,7 +146,10 @@ fn export(db: &Path, dir: &Path) -> i32 {
 
 fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
     let key =
-        match std::fs::read_to_string(pubkey).map_err(|e| e.to_string()).and_then(|t| keys::parse_public_key_pem(&t)) {
+        match compliance_agent::fsutil::read_text_capped(pubkey, 64 * 1024, compliance_agent::fsutil::Follow::Symlinks)
+            .map_err(|e| e.to_string())
+            .and_then(|t| keys::parse_public_key_pem(&t))
+        {
             Ok(k) => k,
             Err(e) => {
                 eprintln!("compliance-agent: evidence verify: {}: {e}", pubkey.display());

@@ -19,6 +19,9 @@ use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsPr
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
+/// Largest CA, certificate or key file read (a chain of a few certificates
+/// is a few KiB).
+const MAX_PEM_BYTES: u64 = 1 << 20;
 /// Largest orders response read.
 pub const MAX_ORDERS_BYTES: u64 = 1 << 20;
 /// Most envelopes in one orders response.
@@ -158,7 +161,8 @@ impl McpClient {
     /// key. Any problem names the config key.
     pub fn new(cfg: &McpConfig, site_id: &str, appliance_id: &str) -> Result<McpClient, SetupError> {
         let read = |key: &'static str, path: &std::path::Path| {
-            std::fs::read(path).map_err(|e| SetupError { key, message: format!("{}: {e}", path.display()) })
+            crate::fsutil::read_capped(path, MAX_PEM_BYTES, crate::fsutil::Follow::Symlinks)
+                .map_err(|e| SetupError { key, message: format!("{}: {e}", path.display()) })
         };
         let ca_pem = read("mcp.ca_file", &cfg.ca_file)?;
         let roots = pem_certificates(&ca_pem, "mcp.ca_file", &cfg.ca_file)?;

@@ -6,9 +6,8 @@
 
 use super::{tool_failure, CheckName, CheckResult, Env};
 use crate::config::BackupsConfig;
-use crate::encoding::hex;
+use crate::fsutil::Follow;
 use serde_json::{json, Value};
-use std::io::Read;
 use std::path::Path;
 
 /// Largest status file read.
@@ -79,29 +78,9 @@ pub fn parse_restic_for(stdout: &str, host: Option<&str>) -> Result<Option<i64>,
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
-    // Only a regular file: a FIFO or /dev/zero named as the manifest must
-    // not hang the agent.
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    if meta.len() > MAX_MANIFEST_BYTES {
-        return Err(std::io::Error::other(format!(
-            "{} bytes is larger than the {MAX_MANIFEST_BYTES}-byte limit",
-            meta.len()
-        )));
-    }
-    let mut f = std::fs::File::open(path)?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    Ok(hex(ctx.finish().as_ref()))
+    // Only a regular file, read through a cap: a FIFO or /dev/zero named as
+    // the manifest must not hang the agent or grow its memory.
+    crate::fsutil::sha256_file(path, MAX_MANIFEST_BYTES, Follow::Symlinks)
 }
 
 /// Age findings for a backup finished at `at_ms`.
@@ -122,7 +101,7 @@ pub fn check(cfg: &BackupsConfig, env: &Env<'_>) -> CheckResult {
     if let Some(restic) = &cfg.restic {
         let password = restic.password_file.display().to_string();
         let host = restic.host.clone().or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
+            crate::fsutil::read_text_capped(Path::new("/proc/sys/kernel/hostname"), 256, Follow::Symlinks)
                 .ok()
                 .map(|h| h.trim().to_string())
                 .filter(|h| !h.is_empty())
@@ -152,16 +131,14 @@ pub fn check(cfg: &BackupsConfig, env: &Env<'_>) -> CheckResult {
         return r;
     }
     let path = &cfg.status_file;
-    let text = match std::fs::metadata(path) {
+    let text = match crate::fsutil::read_text_capped(path, MAX_STATUS_BYTES, Follow::Symlinks) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             r.observed = json!({"source": "status_file", "status_file": path.display().to_string(), "exists": false});
             r.finding("status_missing");
             r.detail = format!("{} does not exist: no backup has reported success", path.display());
             return r;
         }
-        Err(e) => Err(e.to_string()),
-        Ok(m) if m.len() > MAX_STATUS_BYTES => Err(format!("{} bytes is too large for a status file", m.len())),
-        Ok(_) => std::fs::read_to_string(path).map_err(|e| e.to_string()),
+        other => other.map_err(|e| e.to_string()),
     };
     let status = match text.and_then(|t| parse_status(&t)) {
         Ok(s) => s,

@@ -161,12 +161,9 @@ pub struct Baseline {
     pub trusted_by: String,
 }
 
-fn read_capped(p: &Path) -> Result<Vec<u8>, String> {
-    let m = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    if m.len() > MAX_BASELINE_BYTES {
-        return Err(format!("{}: {} bytes is too large", p.display(), m.len()));
-    }
-    std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
+fn read_capped(p: &Path, env: &Env<'_>) -> Result<Vec<u8>, String> {
+    let follow = crate::fsutil::follow_for(p, &env.config.state_dir);
+    crate::fsutil::read_capped(p, MAX_BASELINE_BYTES, follow).map_err(|e| format!("{}: {e}", p.display()))
 }
 
 /// The baseline in force: one installed by a signed order (its bytes must
@@ -174,7 +171,7 @@ fn read_capped(p: &Path) -> Result<Vec<u8>, String> {
 /// detached signature must verify. Errors are `(finding, detail)`.
 pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
     // Read once (capped), used for both the override test and the baseline.
-    let configured = read_capped(&cfg.baseline_file);
+    let configured = read_capped(&cfg.baseline_file, env);
     let configured_sha = configured.as_ref().map(|b| sha256_hex(b)).unwrap_or_else(|_| "-".into());
     if let Some(over) = env.state.get(BASELINE_OVERRIDE).filter(|v| !v.is_empty()) {
         let mut parts = over.splitn(4, ' ');
@@ -188,7 +185,7 @@ pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baselin
                 env.state.put(BASELINE_OVERRIDE, "");
                 return configured_baseline(cfg, env, configured);
             }
-            let bytes = read_capped(Path::new(path)).map_err(|e| ("baseline_unreadable", e))?;
+            let bytes = read_capped(Path::new(path), env).map_err(|e| ("baseline_unreadable", e))?;
             if sha256_hex(&bytes) != sha {
                 return Err((
                     "baseline_signature_invalid",
@@ -206,7 +203,7 @@ fn configured_baseline(
     env: &Env<'_>,
     configured: Result<Vec<u8>, String>,
 ) -> Result<Baseline, (&'static str, String)> {
-    let (bytes, sig) = match (configured, read_capped(&cfg.baseline_sig_file)) {
+    let (bytes, sig) = match (configured, read_capped(&cfg.baseline_sig_file, env)) {
         (Ok(b), Ok(s)) => (b, s),
         (Err(e), _) | (_, Err(e)) => return Err(("baseline_unreadable", e)),
     };

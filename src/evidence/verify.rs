@@ -183,7 +183,9 @@ pub fn verify_db(db: &Path, key: PublicKey) -> Result<Verification, String> {
         let (seq, _) = last.clone().unwrap_or((0, String::new()));
         v.problem(format!("the chain tip records seq {} but the newest bundle present is seq {seq}: bundles at the end were removed or changed", tip.seq));
     }
-    if let Some(head) = db.parent().and_then(|d| std::fs::read_to_string(d.join(crate::store::HEAD_FILE)).ok()) {
+    if let Some(head) = db.parent().and_then(|d| {
+        crate::fsutil::read_text_capped(&d.join(crate::store::HEAD_FILE), 256, crate::fsutil::Follow::Never).ok()
+    }) {
         if let Some(seq) = head.split_whitespace().next().and_then(|s| s.parse::<u64>().ok()) {
             if seq > last.as_ref().map_or(0, |l| l.0) {
                 v.problem(format!("{} names seq {seq}, newer than the newest bundle present", crate::store::HEAD_FILE));
@@ -192,6 +194,9 @@ pub fn verify_db(db: &Path, key: PublicKey) -> Result<Verification, String> {
     }
     Ok(v.finish())
 }
+
+/// Largest exported bundle file read (bundles are capped well below this).
+const MAX_BUNDLE_FILE_BYTES: u64 = 2 * crate::evidence::bundle::MAX_BUNDLE_BYTES as u64;
 
 /// Verifies an exported directory of `<seq>-<bundle_id>.json` and
 /// `.json.sig` files.
@@ -214,12 +219,24 @@ pub fn verify_dir(dir: &Path, key: PublicKey) -> Result<Verification, String> {
     }
     for (seq, id, path) in files {
         let origin = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Bundles are at most MAX_BUNDLE_BYTES; anything bigger (or a FIFO
+        // planted among them) is a problem, not something to read forever.
+        let bytes = match crate::fsutil::read_capped(&path, MAX_BUNDLE_FILE_BYTES, crate::fsutil::Follow::Never) {
+            Ok(b) => b,
+            Err(e) => {
+                v.result.problems.push(format!("{origin}: {e}"));
+                continue;
+            }
+        };
         let sig_path = PathBuf::from(format!("{}.sig", path.display()));
-        let signature = match std::fs::read(&sig_path) {
+        let signature = match crate::fsutil::read_capped(&sig_path, 1024, crate::fsutil::Follow::Never) {
             Ok(s) => s,
-            Err(_) => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 v.result.problems.push(format!("{origin}: no {origin}.sig beside it"));
+                Vec::new()
+            }
+            Err(e) => {
+                v.result.problems.push(format!("{origin}.sig: {e}"));
                 Vec::new()
             }
         };

@@ -367,7 +367,10 @@ fn managed_swap(
     label: &str,
 ) -> Result<String, String> {
     let live = live_listing(ctx, actions)?;
-    let rules = std::fs::read_to_string(rules_file).map_err(|e| format!("{rules_file}: {e}"))?;
+    let rules_path = std::path::Path::new(rules_file);
+    let follow = crate::fsutil::follow_for(rules_path, &ctx.config.state_dir);
+    let rules = crate::fsutil::read_text_capped(rules_path, checks::firewall::MAX_BASELINE_BYTES, follow)
+        .map_err(|e| format!("{rules_file}: {e}"))?;
     let script = swap_script(&live, &rules, &ignored(ctx));
     let path = ctx.config.state_dir.join(format!("firewall-{label}.nft"));
     crate::fsutil::write_atomic(&path, script.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
