@@ -274,10 +274,23 @@ fn supervise(mut child: Child, deadline: Instant, heartbeat: &dyn Heartbeat, rec
     loop {
         heartbeat.beat();
         if status.is_none() {
-            if let Ok(Some(s)) = child.try_wait() {
-                status = Some(s);
-                exited_at = Some(Instant::now());
-                let _ = sys::kill_process_group(pgid);
+            let exited = match sys::has_exited(pgid) {
+                Ok(false) => false,
+                Ok(true) => {
+                    // Kill what the tool left in its group *before* reaping
+                    // it: once reaped, its id is free and could name someone
+                    // else's group.
+                    let _ = sys::kill_process_group(pgid);
+                    true
+                }
+                // Cannot tell without reaping: reap, and leave the group be.
+                Err(_) => true,
+            };
+            if exited {
+                if let Ok(Some(s)) = child.try_wait() {
+                    status = Some(s);
+                    exited_at = Some(Instant::now());
+                }
             }
         }
         let now = Instant::now();
@@ -304,8 +317,9 @@ fn supervise(mut child: Child, deadline: Instant, heartbeat: &dyn Heartbeat, rec
         }
         if now >= deadline {
             timed_out = status.is_none();
-            let _ = sys::kill_process_group(pgid);
             if status.is_none() {
+                // Not reaped, so the group id is still the tool's.
+                let _ = sys::kill_process_group(pgid);
                 status = reap_bounded(&mut child, heartbeat);
             }
             // Drain what is already buffered, without waiting for processes

@@ -1,10 +1,13 @@
 //! The only module that calls into libc directly.
 //!
-//! Owns: `poll(2)` on pipes, killing a process group, and reading the kernel
-//! clock state with `adjtimex(2)` (read-only). Everything else in the crate is
-//! `unsafe`-free; each block here carries a SAFETY note and must stay small.
+//! Owns: `poll(2)` on pipes, killing a process group, reading the kernel
+//! clock state with `adjtimex(2)` (read-only), free space (`statvfs`), the
+//! effective uid, and ending quietly by SIGPIPE when stdout's reader is
+//! gone. Everything else in the crate is `unsafe`-free; each block here
+//! carries a SAFETY note and must stay small.
 //! Must never: change the clock, send signals to anything but a process group
-//! this process created, or hand raw pointers out of this module.
+//! this process created (or SIGPIPE to itself), or hand raw pointers out of
+//! this module.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -64,6 +67,66 @@ pub fn kill_process_group(pgid: u32) -> io::Result<()> {
     } else {
         Err(err)
     }
+}
+
+/// True once the child `pid` has exited, *without reaping it*
+/// (`waitid(WNOWAIT)`): while it is an unreaped zombie its pid — and so
+/// its process group id — cannot be reused, so the group may still be
+/// signalled safely. Reap it afterwards with `Child::try_wait`.
+pub fn has_exited(pid: u32) -> io::Result<bool> {
+    let id = libc::id_t::from(pid);
+    // SAFETY: `siginfo_t` is a plain C struct for which all-zero bytes are a
+    // valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is a valid, exclusively borrowed siginfo_t for the
+    // whole call; WNOWAIT leaves the child waitable, WNOHANG never blocks.
+    let rc = unsafe { libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: reading si_pid of a siginfo_t that waitid filled (or left
+    // zeroed when no child changed state) is valid.
+    Ok(unsafe { info.si_pid() } != 0)
+}
+
+/// The effective user id of this process (the owner the state directory
+/// must have).
+pub fn euid() -> u32 {
+    // SAFETY: geteuid takes no arguments, cannot fail and touches no memory.
+    unsafe { libc::geteuid() }
+}
+
+/// Ends the process the way a coreutils program ends when its reader went
+/// away: by SIGPIPE, silently. Used when writing to stdout fails with EPIPE
+/// (Rust ignores SIGPIPE, so the write returned an error instead).
+pub fn die_of_sigpipe() -> ! {
+    // SAFETY: signal and raise have no memory-safety preconditions;
+    // restoring the default action of SIGPIPE and raising it terminates
+    // this process, which is the intent.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    // Not reached; if the signal were blocked, still end quietly.
+    std::process::exit(141)
+}
+
+/// Bytes available to this process on the file system holding `path`
+/// (`statvfs(3)`: `f_bavail * f_frsize`).
+pub fn free_bytes(path: &std::path::Path) -> io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
+    // SAFETY: `statvfs` is a plain C struct for which all-zero bytes are a
+    // valid value.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated string and `st` a valid,
+    // exclusively borrowed statvfs, both alive for the whole call.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 /// The kernel's view of the system clock (AU-8: time stamps).
