@@ -5,12 +5,12 @@
 
 mod support;
 
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixDatagram;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+use support::child::{output_within, Guard, RUN_LIMIT};
 use support::env::{agent_bin, TestEnv};
+use support::notify::NotifySocket;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -18,24 +18,24 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn version_and_help() {
-    let out = Command::new(agent_bin()).arg("--version").output().unwrap();
+    let out = output_within(Command::new(agent_bin()).arg("--version"), RUN_LIMIT);
     assert_eq!(out.status.code(), Some(0));
     let v = text(&out.stdout);
     assert!(v.starts_with(&format!("compliance-agent {} (git ", env!("CARGO_PKG_VERSION"))), "{v}");
     assert!(v.contains("sha256 "), "version names the binary hash: {v}");
-    let out = Command::new(agent_bin()).arg("--help").output().unwrap();
+    let out = output_within(Command::new(agent_bin()).arg("--help"), RUN_LIMIT);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("--once"));
 }
 
 #[test]
 fn unknown_flag_is_usage_error() {
-    let out = Command::new(agent_bin()).arg("--frobnicate").output().unwrap();
+    let out = output_within(Command::new(agent_bin()).arg("--frobnicate"), RUN_LIMIT);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("unknown option --frobnicate") && err.contains("Usage:"), "{err}");
     assert!(out.stdout.is_empty());
-    let out = Command::new(agent_bin()).arg("status-of-everything").output().unwrap();
+    let out = output_within(Command::new(agent_bin()).arg("status-of-everything"), RUN_LIMIT);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -49,7 +49,7 @@ fn config_errors_exit_78_naming_file_and_key() {
     assert!(err.contains(&format!("{}: jitter_percent: 75 is above 50", env.config.display())), "{err}");
 
     let missing = env.path().join("nope.json");
-    let out = Command::new(agent_bin()).arg("--config").arg(&missing).arg("--once").output().unwrap();
+    let out = output_within(Command::new(agent_bin()).arg("--config").arg(&missing).arg("--once"), RUN_LIMIT);
     assert_eq!(out.status.code(), Some(78));
     assert!(text(&out.stderr).contains(&missing.display().to_string()));
 }
@@ -82,7 +82,7 @@ fn once_runs_every_state_in_order_and_exits() {
 fn keygen_writes_openssl_compatible_keys_and_never_overwrites() {
     let env = TestEnv::new();
     let key = env.path().join("new.key");
-    let out = Command::new(agent_bin()).args(["keygen", "--out"]).arg(&key).output().unwrap();
+    let out = output_within(Command::new(agent_bin()).args(["keygen", "--out"]).arg(&key), RUN_LIMIT);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
@@ -92,7 +92,7 @@ fn keygen_writes_openssl_compatible_keys_and_never_overwrites() {
     assert!(derived.status.success(), "{}", text(&derived.stderr));
     assert_eq!(text(&derived.stdout), std::fs::read_to_string(&public).unwrap());
     // A second keygen refuses to overwrite.
-    let again = Command::new(agent_bin()).args(["keygen", "--out"]).arg(&key).output().unwrap();
+    let again = output_within(Command::new(agent_bin()).args(["keygen", "--out"]).arg(&key), RUN_LIMIT);
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again.stderr).contains("already exists"));
     // The generated key is accepted as the agent's signing key.
@@ -101,64 +101,35 @@ fn keygen_writes_openssl_compatible_keys_and_never_overwrites() {
     assert_eq!(env.run(&["--once"]).status.code(), Some(0));
 }
 
-/// Collects datagrams until `want` arrives or the deadline passes.
-fn wait_for(sock: &UnixDatagram, want: &str, within: Duration, seen: &mut Vec<String>) -> bool {
-    let deadline = Instant::now() + within;
-    let mut buf = [0u8; 1024];
-    while Instant::now() < deadline {
-        sock.set_read_timeout(Some(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))))
-            .unwrap();
-        match sock.recv(&mut buf) {
-            Ok(n) => {
-                let msg = text(&buf[..n]);
-                let hit = msg.lines().any(|l| l == want);
-                seen.push(msg);
-                if hit {
-                    return true;
-                }
-            }
-            Err(_) => break,
-        }
+fn daemon(env: &TestEnv, notify: Option<&NotifySocket>) -> Guard {
+    let mut cmd = Command::new(agent_bin());
+    cmd.arg("--config").arg(&env.config);
+    if let Some(n) = notify {
+        cmd.env("NOTIFY_SOCKET", n.path());
     }
-    false
+    Guard::spawn_logged(&mut cmd)
 }
 
 #[test]
 fn daemon_notifies_systemd_and_stops_on_sigterm_within_a_second() {
     let env = TestEnv::new();
-    let sock_path = env.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).unwrap();
-    let mut child = Command::new(agent_bin())
-        .arg("--config")
-        .arg(&env.config)
-        .env("NOTIFY_SOCKET", &sock_path)
-        .env("WATCHDOG_USEC", "400000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut seen = Vec::new();
-    assert!(wait_for(&sock, "READY=1", Duration::from_secs(20), &mut seen), "{seen:?}");
-    assert!(wait_for(&sock, "STATUS=flush", Duration::from_secs(20), &mut seen), "{seen:?}");
-    assert!(wait_for(&sock, "STATUS=idle", Duration::from_secs(20), &mut seen), "{seen:?}");
+    let mut n = NotifySocket::bind(env.path());
+    let mut cmd = Command::new(agent_bin());
+    cmd.arg("--config").arg(&env.config).env("NOTIFY_SOCKET", n.path()).env("WATCHDOG_USEC", "400000");
+    let mut child = Guard::spawn_logged(&mut cmd);
+    assert!(n.wait_for("READY=1", Duration::from_secs(20)), "{:?}", n.seen);
+    assert!(n.wait_for("STATUS=flush", Duration::from_secs(20)), "{:?}", n.seen);
+    assert!(n.wait_for("STATUS=idle", Duration::from_secs(20)), "{:?}", n.seen);
     // Idle: the watchdog is still fed (period 400 ms, so a ping every 200 ms).
-    assert!(wait_for(&sock, "WATCHDOG=1", Duration::from_secs(5), &mut seen), "{seen:?}");
-    assert!(wait_for(&sock, "WATCHDOG=1", Duration::from_secs(5), &mut seen), "{seen:?}");
+    assert!(n.wait_for("WATCHDOG=1", Duration::from_secs(5)), "{:?}", n.seen);
+    assert!(n.wait_for("WATCHDOG=1", Duration::from_secs(5)), "{:?}", n.seen);
 
     let sent = Instant::now();
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    assert!(wait_for(&sock, "STOPPING=1", Duration::from_secs(5), &mut seen), "{seen:?}");
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(sent.elapsed() < Duration::from_secs(10), "agent did not exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    child.signal("TERM");
+    assert!(n.wait_for("STOPPING=1", Duration::from_secs(5)), "{:?}", n.seen);
+    let status = child.wait_within(Duration::from_secs(10), "agent after SIGTERM");
     let took = sent.elapsed();
-    let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let err = child.log();
     assert_eq!(status.code(), Some(0), "{err}");
     // The contract is "within a second"; this is a behaviour check (the sleep
     // wakes on the signal instead of running out its 60 s), not a benchmark.
@@ -169,25 +140,11 @@ fn daemon_notifies_systemd_and_stops_on_sigterm_within_a_second() {
 #[test]
 fn sigint_also_stops_the_daemon() {
     let env = TestEnv::new();
-    let mut child = Command::new(agent_bin())
-        .arg("--config")
-        .arg(&env.config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = daemon(&env, None);
     // Wait until the first cycle finished (the idle log line), then SIGINT.
-    let log = support::env::read_until(&mut child.stderr.take().unwrap(), "flush -> idle");
-    assert!(log.contains("flush -> idle"), "{log}");
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "agent did not exit after SIGINT");
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    assert!(child.wait_log("flush -> idle", Duration::from_secs(20)), "{}", child.log());
+    child.signal("INT");
+    let status = child.wait_within(Duration::from_secs(10), "agent after SIGINT");
     assert_eq!(status.code(), Some(0));
 }
 
@@ -198,29 +155,19 @@ fn sigterm_during_work_stops_at_the_next_safe_point() {
     server.behave(Behaviour::Slow(Duration::from_secs(2)));
     let env = TestEnv::new();
     env.set_mcp_url(&server.url());
-    let sock_path = env.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).unwrap();
-    let mut child = Command::new(agent_bin())
-        .arg("--config")
-        .arg(&env.config)
-        .env("NOTIFY_SOCKET", &sock_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut seen = Vec::new();
-    assert!(wait_for(&sock, "STATUS=poll", Duration::from_secs(20), &mut seen), "{seen:?}");
+    let mut n = NotifySocket::bind(env.path());
+    let mut child = daemon(&env, Some(&n));
+    assert!(n.wait_for("STATUS=poll", Duration::from_secs(20)), "{:?}", n.seen);
     // The poll is waiting on the slow MCP: stop now.
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(wait_for(&sock, "STOPPING=1", Duration::from_secs(20), &mut seen), "{seen:?}");
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child.signal("TERM");
+    assert!(n.wait_for("STOPPING=1", Duration::from_secs(20)), "{:?}", n.seen);
+    let status = child.wait_within(Duration::from_secs(20), "agent after SIGTERM");
+    let err = child.log();
     assert_eq!(status.code(), Some(0), "{err}");
     // Poll finished (the request completed), then the rest of the work was
     // skipped: what happened is attested, flushed, and the agent exits.
-    let statuses: Vec<&str> = seen.iter().flat_map(|m| m.lines()).filter_map(|l| l.strip_prefix("STATUS=")).collect();
-    let after_poll: Vec<&str> = statuses.iter().skip_while(|s| **s != "poll").copied().collect();
+    let statuses = n.statuses();
+    let after_poll: Vec<&str> = statuses.iter().map(String::as_str).skip_while(|s| *s != "poll").collect();
     assert_eq!(after_poll.get(1..3), Some(&["attest", "flush"][..]), "{statuses:?}");
     assert!(!after_poll.contains(&"detect"), "{statuses:?}");
     assert!(err.contains("poll: 0 envelopes"), "the poll in progress completed: {err}");
@@ -229,19 +176,12 @@ fn sigterm_during_work_stops_at_the_next_safe_point() {
 #[test]
 fn a_second_instance_is_refused_while_one_runs() {
     let env = TestEnv::new();
-    let mut daemon = Command::new(agent_bin())
-        .arg("--config")
-        .arg(&env.config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut daemon = daemon(&env, None);
     // Wait until it holds the lock (its first cycle ran).
-    let mut err = daemon.stderr.take().unwrap();
-    support::env::read_until(&mut err, "flush -> idle");
+    assert!(daemon.wait_log("flush -> idle", Duration::from_secs(20)), "{}", daemon.log());
     let out = env.run(&["--once"]);
-    Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status().unwrap();
-    daemon.wait().unwrap();
+    daemon.signal("TERM");
+    daemon.wait_within(Duration::from_secs(20), "agent after SIGTERM");
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("another compliance-agent holds"), "{}", text(&out.stderr));
     // Once the daemon is gone, --once works.

@@ -10,6 +10,7 @@ use compliance_agent::keys::SigningKey;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::child::{output_within, RUN_LIMIT};
 use support::env::{agent_bin, TestEnv};
 
 fn tool(name: &str) -> Option<PathBuf> {
@@ -88,7 +89,7 @@ fn firewall_against_real_nft_in_a_network_namespace() {
         o4 = out(4),
         counters = env.path().join("counters.txt").display(),
     );
-    let run = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+    let run = output_within(Command::new(&unshare).args(["-rn", "bash", "-c", &script]), RUN_LIMIT);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let read = |n: u32| -> Value {
         let text = std::fs::read_to_string(out(n)).unwrap();
@@ -109,7 +110,7 @@ fn firewall_against_real_nft_in_a_network_namespace() {
     // A baseline whose signature does not verify is never trusted.
     std::fs::write(env.path().join("firewall.nft.sig"), SigningKey::from_seed([1u8; 32]).sign(BASELINE.as_bytes()))
         .unwrap();
-    let o = Command::new(&unshare).args(["-rn", &agent, "--config", &cfg, "check", "--json"]).output().unwrap();
+    let o = output_within(Command::new(&unshare).args(["-rn", &agent, "--config", &cfg, "check", "--json"]), RUN_LIMIT);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(verdict(&v, "firewall"), ("error".to_string(), vec!["baseline_signature_invalid".to_string()]));
     assert_eq!(o.status.code(), Some(1));
@@ -118,10 +119,10 @@ fn firewall_against_real_nft_in_a_network_namespace() {
 #[test]
 fn nft_canonical_helper_refuses_the_agents_own_namespace() {
     let here = std::fs::read_link("/proc/self/ns/net").unwrap().display().to_string();
-    let o = Command::new(agent_bin())
-        .args(["__nft-canonical", "--not-netns", &here, "/usr/sbin/nft", "/nonexistent"])
-        .output()
-        .unwrap();
+    let o = output_within(
+        Command::new(agent_bin()).args(["__nft-canonical", "--not-netns", &here, "/usr/sbin/nft", "/nonexistent"]),
+        RUN_LIMIT,
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
 }
@@ -352,7 +353,7 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
             agent = agent_bin().display(),
             cfg = env.config.display(),
         );
-        let o = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+        let o = output_within(Command::new(&unshare).args(["-rn", "bash", "-c", &script]), RUN_LIMIT);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         std::fs::read_to_string(env.path().join(format!("{label}.err"))).unwrap()
     };

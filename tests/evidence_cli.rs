@@ -25,7 +25,7 @@ fn once(env: &TestEnv) -> Output {
 }
 
 fn agent(args: &[&str]) -> Output {
-    Command::new(agent_bin()).args(args).output().unwrap()
+    support::child::output_within(Command::new(agent_bin()).args(args), support::child::RUN_LIMIT)
 }
 
 fn verify_db(env: &TestEnv) -> Output {
@@ -243,11 +243,15 @@ fn corrupt_database_is_moved_aside_and_the_new_chain_names_it() {
     let moved: Vec<_> = std::fs::read_dir(env.state_dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("agent.db.corrupt-"))
+        .filter(|n| n.starts_with("agent.db.corrupt-") && !n.ends_with(".head"))
         .collect();
     assert_eq!(moved.len(), 1, "{moved:?}");
     // Never deleted: the garbage is still there, byte for byte.
     assert_eq!(std::fs::read(env.state_dir().join(&moved[0])).unwrap(), vec![0xA5u8; 64 * 1024]);
+    // The chain.head that described the old chain is kept beside it, not
+    // overwritten by the new chain's.
+    let kept = std::fs::read_to_string(env.state_dir().join(format!("{}.head", moved[0]))).unwrap();
+    assert_eq!(kept, head);
     // The new chain verifies and its first bundle names the old file and hash.
     assert_eq!(verify_db(&env).status.code(), Some(0));
     let dir = env.path().join("export");

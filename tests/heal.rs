@@ -55,7 +55,10 @@ fn bundles(o: &Output) -> Vec<String> {
 
 fn export(env: &TestEnv) -> Vec<Value> {
     let dir = env.path().join(format!("export-{}", std::process::id() as u128 + rand_suffix()));
-    let o = Command::new(agent_bin()).args(["evidence", "export", "--db"]).arg(env.db()).arg(&dir).output().unwrap();
+    let o = support::child::output_within(
+        Command::new(agent_bin()).args(["evidence", "export", "--db"]).arg(env.db()).arg(&dir),
+        support::child::RUN_LIMIT,
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let mut out: Vec<(u64, Value)> = std::fs::read_dir(&dir)
         .unwrap()
@@ -228,13 +231,14 @@ fn kill_9_at_every_step_of_a_rebuild_leaves_no_half_change_and_one_closing_bundl
         let again = env.run(&["--once"]);
         assert!(!text(&again.stderr).contains("resolved an interrupted remediation"), "{point}");
         let _ = out;
-        let verify = Command::new(agent_bin())
-            .args(["evidence", "verify", "--db"])
-            .arg(env.db())
-            .arg("--pubkey")
-            .arg(env.pubkey_pem())
-            .output()
-            .unwrap();
+        let verify = support::child::output_within(
+            Command::new(agent_bin())
+                .args(["evidence", "verify", "--db"])
+                .arg(env.db())
+                .arg("--pubkey")
+                .arg(env.pubkey_pem()),
+            support::child::RUN_LIMIT,
+        );
         assert_eq!(verify.status.code(), Some(0), "{point}: {}", text(&verify.stdout));
     }
 }

@@ -1,6 +1,7 @@
 //! A complete agent setup for integration tests: a simulated host, a state
 //! dir, an evidence key and a config file that points at all of them.
 
+use super::child::{output_within, RUN_LIMIT};
 use super::mcp::{closed_port, pki};
 use super::simhost::{SimHost, TempDir};
 use std::cell::RefCell;
@@ -116,7 +117,7 @@ impl TestEnv {
 
     /// Runs the agent with `args` after `--config <config>`.
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(agent_bin()).arg("--config").arg(&self.config).args(args).output().unwrap()
+        output_within(Command::new(agent_bin()).arg("--config").arg(&self.config).args(args), RUN_LIMIT)
     }
 
     /// The temp dir path.
@@ -150,27 +151,13 @@ pub fn test_writer(
 impl TestEnv {
     /// Runs `--once` with the debug-build crash point `point` armed.
     pub fn run_crashing_at(&self, point: &str) -> Output {
-        Command::new(agent_bin())
-            .arg("--config")
-            .arg(&self.config)
-            .arg("--once")
-            .env("COMPLIANCE_AGENT_CRASHPOINT", point)
-            .output()
-            .unwrap()
+        output_within(
+            Command::new(agent_bin())
+                .arg("--config")
+                .arg(&self.config)
+                .arg("--once")
+                .env("COMPLIANCE_AGENT_CRASHPOINT", point),
+            RUN_LIMIT,
+        )
     }
-}
-
-/// Reads a child's stderr until `needle` appears (or 20 s pass); returns
-/// what was read.
-pub fn read_until(stderr: &mut impl std::io::Read, needle: &str) -> String {
-    let mut log = Vec::new();
-    let mut buf = [0u8; 4096];
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !String::from_utf8_lossy(&log).contains(needle) && std::time::Instant::now() < deadline {
-        match stderr.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => log.extend_from_slice(&buf[..n]),
-        }
-    }
-    String::from_utf8_lossy(&log).into_owned()
 }
