@@ -7,8 +7,13 @@
 //! full pipe), and a [`CommandRecord`] that evidence reuses verbatim.
 //! While it waits it keeps calling the [`Heartbeat`] so the systemd watchdog
 //! is fed during a ten-minute `nixos-rebuild`.
+//! A tool fed input the agent does not vouch for (an nft script: `nft -f`
+//! echoes the offending lines, and the lines of any file the script made it
+//! read) is marked [`Invocation::untrusted_input`]; evidence then keeps only
+//! a scrubbed reason of its stderr ([`scrub_stderr`]).
 //! Must never: run anything by relative path, pass the agent's environment
-//! through, or block without a deadline.
+//! through, block without a deadline, or put the raw stderr of a tool fed
+//! untrusted input into a [`CommandRecord`]'s serialised fields.
 
 use crate::sys;
 use serde::Serialize;
@@ -25,6 +30,8 @@ pub const TOOL_PATH: &str = "/run/current-system/sw/bin:/usr/sbin:/usr/bin:/sbin
 pub const OUTPUT_CAP: usize = 1 << 20;
 /// How much of stderr evidence keeps.
 pub const STDERR_TAIL: usize = 2048;
+/// Longest message [`scrub_stderr`] keeps of a tool fed untrusted input.
+pub const SCRUBBED_REASON: usize = 120;
 /// Longest pause between heartbeats while a tool runs.
 const TICK: Duration = Duration::from_millis(500);
 /// After the tool exited, how long to wait for pipes held by processes that
@@ -62,6 +69,8 @@ pub struct Invocation {
     pub args: Vec<String>,
     /// Wall-clock limit; the whole process group is killed when it passes.
     pub timeout: Duration,
+    /// Fed input the agent does not vouch for: see [`Invocation::untrusted_input`].
+    pub untrusted: bool,
 }
 
 impl Invocation {
@@ -71,7 +80,22 @@ impl Invocation {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Invocation { program: program.to_path_buf(), args: args.into_iter().map(Into::into).collect(), timeout }
+        Invocation {
+            program: program.to_path_buf(),
+            args: args.into_iter().map(Into::into).collect(),
+            timeout,
+            untrusted: false,
+        }
+    }
+
+    /// Marks the command as fed input the agent does not vouch for, whose
+    /// bytes (or those of files it names) the tool may echo on stderr: the
+    /// record's `stderr_tail` is then [`scrub_stderr`]'s short reason, never
+    /// the raw text. The raw stderr stays in the unserialised `stderr`.
+    #[must_use]
+    pub fn untrusted_input(mut self) -> Self {
+        self.untrusted = true;
+        self
     }
 
     /// argv as evidence shows it: program path then arguments.
@@ -110,9 +134,11 @@ pub struct CommandRecord {
     /// Bytes of stdout beyond the cap that were read and dropped.
     #[serde(skip_serializing_if = "is_zero")]
     pub stdout_dropped: u64,
-    /// The last [`STDERR_TAIL`] bytes of stderr, lossily decoded.
+    /// The last [`STDERR_TAIL`] bytes of stderr, lossily decoded; for a
+    /// tool fed untrusted input, only [`scrub_stderr`]'s reason.
     pub stderr_tail: String,
-    /// Full captured stderr (capped), for parsers that need it.
+    /// Full captured stderr (capped), for parsers that need it. Never
+    /// serialised and never logged: it may hold untrusted bytes.
     #[serde(skip)]
     pub stderr: Vec<u8>,
 }
@@ -192,7 +218,8 @@ impl<H: Heartbeat> Runner for SystemRunner<H> {
             }
         }
         record.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        record.stderr_tail = tail(&record.stderr, STDERR_TAIL);
+        record.stderr_tail =
+            if inv.untrusted { scrub_stderr(&record.stderr) } else { tail(&record.stderr, STDERR_TAIL) };
         record
     }
 }
@@ -412,6 +439,58 @@ pub fn tail(bytes: &[u8], max: usize) -> String {
     text.trim_start_matches('\u{FFFD}').trim_end().to_string()
 }
 
+/// What evidence keeps of the stderr of a tool fed untrusted input: how many
+/// bytes were withheld and, from the first line carrying nft's `Error:`
+/// marker, the message alone — its location and file path before the
+/// marker dropped, quoted text dropped, words that look like a path or a
+/// `:line` location dropped, characters outside `A-Z a-z 0-9 space , . : ( )
+/// _ -` dropped, at most [`SCRUBBED_REASON`] bytes. The lines where nft
+/// echoes the offending input never appear. Empty stderr stays empty.
+pub fn scrub_stderr(stderr: &[u8]) -> String {
+    if stderr.is_empty() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(stderr);
+    let message = text.lines().find_map(|l| l.split_once("Error:")).map(|(_, m)| reduce(m)).unwrap_or_default();
+    if message.is_empty() {
+        format!("stderr withheld ({} bytes)", stderr.len())
+    } else {
+        format!("stderr withheld ({} bytes): {message}", stderr.len())
+    }
+}
+
+/// [`scrub_stderr`]'s reduction of one message.
+fn reduce(message: &str) -> String {
+    let mut unquoted = String::new();
+    let mut closing: Option<char> = None;
+    for c in message.chars() {
+        match (closing, c) {
+            (Some(q), _) if c == q => closing = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => closing = Some(c),
+            (None, '\u{2018}') => closing = Some('\u{2019}'),
+            (None, '\u{201c}') => closing = Some('\u{201d}'),
+            (None, _) => unquoted.push(c),
+        }
+    }
+    let location = |w: &str| w.as_bytes().windows(2).any(|p| p[0] == b':' && p[1].is_ascii_digit());
+    let mut out = String::new();
+    for word in unquoted.split_whitespace().filter(|w| !w.contains('/') && !location(w)) {
+        let word: String = word.chars().filter(|c| c.is_ascii_alphanumeric() || " ,.:()_-".contains(*c)).collect();
+        if word.is_empty() {
+            continue;
+        }
+        if out.len() + 1 + word.len() > SCRUBBED_REASON {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&word);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,6 +603,63 @@ mod tests {
     fn killed_by_signal() {
         let r = sh("kill -9 $$", 10_000);
         assert_eq!(r.exit, Exit::Signal { signal: 9 });
+    }
+
+    #[test]
+    fn untrusted_stderr_is_withheld_but_for_a_scrubbed_reason() {
+        // What `nft -f` prints for a file it was made to read: its location,
+        // the message, then the offending line and a caret line.
+        let script = "echo '/tmp/x:1:1-4: Error: syntax error, unexpected string' >&2; \
+                      echo 'SECRET-LINE-root:x:0:0:/root:/bin/sh' >&2; echo '^^^^' >&2; exit 1";
+        let inv = Invocation::new(Path::new("/bin/sh"), ["-c", script], Duration::from_secs(10));
+        let r = SystemRunner::new(NoHeartbeat).run(&inv.clone().untrusted_input());
+        assert_eq!(r.exit, Exit::Code { code: 1 });
+        let n = r.stderr.len();
+        assert_eq!(r.stderr_tail, format!("stderr withheld ({n} bytes): syntax error, unexpected string"));
+        // What evidence serialises (argv aside: here it is the script itself;
+        // for nft it is a file name).
+        let json = serde_json::to_string(&CommandRecord { argv: Vec::new(), ..r.clone() }).unwrap();
+        assert!(!json.contains("SECRET") && !json.contains("/tmp/x") && !json.contains("^^^"), "{json}");
+        assert!(!crate::checks::tool_failure(&r).contains("SECRET"));
+        // Parsers still get the raw bytes in memory.
+        assert!(String::from_utf8_lossy(&r.stderr).contains("SECRET-LINE"));
+        // The same command, trusted, keeps its tail as before.
+        let trusted = SystemRunner::new(NoHeartbeat).run(&inv);
+        assert!(trusted.stderr_tail.contains("SECRET-LINE"));
+    }
+
+    #[test]
+    fn scrubbed_reasons() {
+        assert_eq!(scrub_stderr(b""), "");
+        // (stderr, the message kept)
+        let cases: &[(&str, &str)] = &[
+            ("root:x:0:0:root:/root:/bin/bash\n", ""),
+            (
+                "in:3:9-21: Error: Could not open file \"/etc/shadow\": Permission denied\ninclude \"/etc/shadow\"\n",
+                "Could not open file : Permission denied",
+            ),
+            ("x.nft:1:1-3: Error: File not found: /etc/secret/key.pem\n", "File not found:"),
+            (
+                "a:1:1: Error: No such table; did you mean \u{2018}s3cr3t\u{2019} in family inet?\n",
+                "No such table did you mean in family inet",
+            ),
+            ("a:1:1: Error: see other.nft:12:3 $HOME <x>\n", "see HOME x"),
+            ("Error: \"unterminated quote hides the rest\n", ""),
+            ("warning first\nb:2:1: Error: second line wins\nc:3:1: Error: not this one\n", "second line wins"),
+        ];
+        for (stderr, message) in cases {
+            let n = stderr.len();
+            let want = if message.is_empty() {
+                format!("stderr withheld ({n} bytes)")
+            } else {
+                format!("stderr withheld ({n} bytes): {message}")
+            };
+            assert_eq!(scrub_stderr(stderr.as_bytes()), want, "{stderr:?}");
+        }
+        let long = format!("f:1:1: Error: {}\n", "word ".repeat(100));
+        let got = scrub_stderr(long.as_bytes());
+        let message = got.split_once("): ").unwrap().1;
+        assert!(message.len() <= SCRUBBED_REASON && message.starts_with("word word"), "{got}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod heal;
 pub mod keys;
 pub mod logging;
 pub mod mcp;
+pub mod nftscript;
 pub mod notify;
 pub mod orders;
 pub mod rand;

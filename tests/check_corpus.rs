@@ -947,6 +947,12 @@ fn firewall_cases() -> Vec<Case> {
         fb("signature file garbled", &[], error("baseline_signature_invalid"), |_, _, sig| {
             fs::write(sig, b"\x00\xff not a signature").unwrap();
         }),
+        // Signed all the same: a baseline nft would read a file for is never loaded.
+        fb("baseline that includes a file", &[], error("baseline_refused"), |_, baseline, sig| {
+            let text = b"flush ruleset\ntable inet filter {\n  include \"/etc/shadow\"\n}\n";
+            fs::write(baseline, text).unwrap();
+            fs::write(sig, SigningKey::from_seed([9; 32]).sign(text)).unwrap();
+        }),
         fb("baseline missing", &[], error("baseline_unreadable"), |_, baseline, _| fs::remove_file(baseline).unwrap()),
         fb("signature missing", &[], error("baseline_unreadable"), |_, _, sig| fs::remove_file(sig).unwrap()),
         Case::new(f, "b:nft missing", &[], error("tool_failed"), || {

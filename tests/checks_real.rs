@@ -395,3 +395,178 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
     let live = std::fs::read_to_string(env.path().join("order.ruleset")).unwrap();
     assert!(live.contains("tcp dport 443"), "new baseline applied: {live}");
 }
+
+/// Every bundle in the agent's database, exported with `evidence export`.
+fn exported_bundles(env: &TestEnv, label: &str) -> Vec<Value> {
+    let dir = env.path().join(format!("export-{label}"));
+    let o = Command::new(agent_bin()).args(["evidence", "export", "--db"]).arg(env.db()).arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// The files of the state directory (the database, its WAL, saved rulesets)
+/// whose raw bytes contain `needle`.
+fn state_files_containing(env: &TestEnv, needle: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(env.state_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .filter(|p| std::fs::read(p).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()))
+        .collect()
+}
+
+#[test]
+fn an_order_whose_ruleset_includes_a_file_is_rejected_and_the_file_never_reaches_evidence() {
+    let nft = require("nft");
+    let unshare = require("unshare");
+    let ip = require("ip");
+    let python = require("python3");
+    let env = TestEnv::new();
+    let pki = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pki");
+    std::fs::write(env.path().join("mcp.py"), MCP_PY).unwrap();
+    env.set_mcp_url("https://127.0.0.1:8443");
+    // A root-only file whose line nft would echo under its syntax error.
+    let marker = format!("SECRET-MARKER-{}", std::process::id());
+    let secret = env.path().join("shadow");
+    std::fs::write(&secret, format!("{marker}:$6$salt$hash:19000:0:99999:7:::\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let baseline = env.path().join("firewall.nft");
+    std::fs::write(&baseline, BASELINE).unwrap();
+    std::fs::write(env.path().join("firewall.nft.sig"), SigningKey::from_seed([9u8; 32]).sign(BASELINE.as_bytes()))
+        .unwrap();
+    let (b, n, u) = (baseline.display().to_string(), nft.display().to_string(), unshare.display().to_string());
+    env.patch(move |v| {
+        v["checks"] = json!({"firewall": {"baseline_file": b, "baseline_sig_file": format!("{b}.sig")}});
+        v["tools"]["nft"] = json!(n);
+        v["tools"]["unshare"] = json!(u);
+    });
+    // Signed by a valid order key, hash matching: only the content is wrong.
+    let ruleset = format!(
+        "flush ruleset\ntable inet filter {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n  }}\n}}\ninclude \"{}\"\n",
+        secret.display()
+    );
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let payload = json!({"order_id": "o-include", "site_id": "clinic-042", "issued_at": now, "ttl_secs": 900,
+                         "action": "update_firewall_baseline",
+                         "params": {"ruleset": ruleset, "sha256": compliance_agent::encoding::sha256_hex(ruleset.as_bytes())}});
+    let envelope = compliance_agent::orders::dsse::sign(
+        payload.to_string().as_bytes(),
+        &[("test-2026a", &SigningKey::from_seed([9u8; 32]))],
+    );
+    std::fs::write(env.path().join("orders.json"), [b"[".to_vec(), envelope, b"]".to_vec()].concat()).unwrap();
+    let script = format!(
+        r#"set -e
+        {ip} link set lo up
+        {python} {dir}/mcp.py 8443 {pki} {dir}/orders.json & server=$!
+        for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null && break; sleep 0.1; done
+        {nft} -f {b}
+        {nft} -s list ruleset > {dir}/before.ruleset
+        "{agent}" --config {cfg} --once > {dir}/once.out 2> {dir}/once.err || true
+        {nft} -s list ruleset > {dir}/after.ruleset
+        kill $server
+        "#,
+        ip = ip.display(),
+        python = python.display(),
+        nft = nft.display(),
+        b = baseline.display(),
+        dir = env.path().display(),
+        pki = pki.display(),
+        agent = agent_bin().display(),
+        cfg = env.config.display(),
+    );
+    let o = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |name: &str| std::fs::read_to_string(env.path().join(name)).unwrap();
+    let log = read("once.err");
+    assert!(log.contains("poll: 1 envelopes: 0 accepted, 1 refused"), "{log}");
+    assert!(
+        log.contains("order/rejected order=o-include action=update_firewall_baseline")
+            && log.contains("reason=invalid_params (ruleset: line 7: `include` would make nft read a file)"),
+        "{log}"
+    );
+    let bundles = exported_bundles(&env, "include");
+    assert!(
+        bundles.iter().any(|b| b["kind"] == "order" && b["outcome"] == "rejected" && b["reason"] == "invalid_params"),
+        "{bundles:#?}"
+    );
+    // Nothing was installed or loaded.
+    assert_eq!(read("before.ruleset"), read("after.ruleset"), "the live ruleset changed");
+    assert!(read("after.ruleset").contains("tcp dport 22"), "{}", read("after.ruleset"));
+    assert!(
+        !std::fs::read_dir(env.state_dir()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("firewall-baseline-")),
+        "the refused ruleset was written as a baseline"
+    );
+    // The file's line is nowhere: not in a bundle, the database, the log.
+    for b in &bundles {
+        assert!(!b.to_string().contains(&marker), "a bundle holds the secret line: {b}");
+    }
+    assert_eq!(state_files_containing(&env, &marker), Vec::<PathBuf>::new());
+    assert!(!log.contains(&marker) && !read("once.out").contains(&marker), "{log}");
+}
+
+#[test]
+fn a_baseline_nft_cannot_load_leaves_only_a_scrubbed_reason_in_evidence() {
+    let nft = require("nft");
+    let unshare = require("unshare");
+    let ip = require("ip");
+    let env = TestEnv::new();
+    // Signed and acceptable as a script, but nft refuses the marked line and
+    // would print it, with a caret line, under its error.
+    let marker = format!("BASELINE-MARKER-{}", std::process::id());
+    let text =
+        BASELINE.replace("tcp dport 22 counter accept", &format!("tcp dport 22 counter accept\n    {marker} here"));
+    let baseline = env.path().join("firewall.nft");
+    std::fs::write(&baseline, &text).unwrap();
+    std::fs::write(env.path().join("firewall.nft.sig"), SigningKey::from_seed([9u8; 32]).sign(text.as_bytes()))
+        .unwrap();
+    let (b, n, u) = (baseline.display().to_string(), nft.display().to_string(), unshare.display().to_string());
+    env.patch(move |v| {
+        v["checks"] = json!({"firewall": {"baseline_file": b, "baseline_sig_file": format!("{b}.sig")}});
+        v["tools"]["nft"] = json!(n);
+        v["tools"]["unshare"] = json!(u);
+    });
+    let script = format!(
+        r#"set -e
+        {ip} link set lo up
+        "{agent}" --config {cfg} --once > {dir}/once.out 2> {dir}/once.err || true
+        "{agent}" --config {cfg} check --json > {dir}/check.json 2> {dir}/check.err || true
+        "#,
+        ip = ip.display(),
+        dir = env.path().display(),
+        agent = agent_bin().display(),
+        cfg = env.config.display(),
+    );
+    let o = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |name: &str| std::fs::read_to_string(env.path().join(name)).unwrap();
+    let check: Value = serde_json::from_str(&read("check.json")).unwrap();
+    assert_eq!(verdict(&check, "firewall"), ("error".to_string(), vec!["baseline_not_loadable".to_string()]));
+    let detail = check["checks"][0]["detail"].as_str().unwrap();
+    // nft's own message (its wording varies by version) survives the scrub.
+    assert!(detail.contains("nft -f exited 1: stderr withheld (") && detail.contains(" bytes): "), "{detail}");
+    let bundles = exported_bundles(&env, "unloadable");
+    let alert = bundles
+        .iter()
+        .find(|b| b["kind"] == "alert" && b["check"] == "firewall")
+        .unwrap_or_else(|| panic!("no firewall alert: {bundles:#?}"));
+    assert!(alert.to_string().contains("nft -f exited 1: stderr withheld ("), "{alert}");
+    // Only the scrubbed reason: no line of the baseline, no location.
+    for b in &bundles {
+        let t = b.to_string();
+        assert!(!t.contains(&marker) && !t.contains("^^^") && !t.contains(&format!("{}:", baseline.display())), "{t}");
+    }
+    assert_eq!(state_files_containing(&env, &marker), Vec::<PathBuf>::new());
+    for f in ["once.out", "once.err", "check.json", "check.err"] {
+        assert!(!read(f).contains(&marker), "{f}: {}", read(f));
+    }
+}

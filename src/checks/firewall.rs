@@ -8,10 +8,17 @@
 //! __nft-canonical …` loads it with `nft -f` and lists it with `nft -s list
 //! ruleset` there (two commands, so the agent runs itself rather than a
 //! shell), and the hash is cached in the store by the baseline's SHA-256.
+//!
+//! A baseline is loaded only after [`crate::nftscript`] accepted it (no
+//! `include`, only ruleset-building statements), here and in the heal
+//! engine; every `nft -f` run, and the `unshare` that wraps one, is marked
+//! as fed untrusted input, so evidence keeps only a scrubbed reason of
+//! what nft prints.
 
 use super::{tool_failure, CheckName, CheckResult, Env};
 use crate::config::{FirewallConfig, OrderKey};
 use crate::encoding::{base64_decode, sha256_hex};
+use crate::exec::Invocation;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::time::Duration;
@@ -134,7 +141,10 @@ fn canonical_listing(env: &Env<'_>, r: &mut CheckResult, baseline: &Path) -> Res
         nft.as_str(),
         base.as_str(),
     ];
-    let rec = env.run_path(r, env.config.tools.path("unshare"), &args, Duration::from_secs(20));
+    // Whatever the inner `nft -f` prints reaches this stderr; it is scrubbed
+    // there already, and again here.
+    let inv = Invocation::new(env.config.tools.path("unshare"), args, Duration::from_secs(20)).untrusted_input();
+    let rec = env.run_invocation(r, &inv);
     if !rec.success() {
         return Err(format!("loading the baseline in a scratch network namespace failed: {}", tool_failure(&rec)));
     }
@@ -166,10 +176,28 @@ fn read_capped(p: &Path, env: &Env<'_>) -> Result<Vec<u8>, String> {
     crate::fsutil::read_capped(p, MAX_BASELINE_BYTES, follow).map_err(|e| format!("{}: {e}", p.display()))
 }
 
+/// The text of a baseline nft may load: UTF-8, and accepted by
+/// [`crate::nftscript::parse`] (nothing that would make nft read a file or
+/// do anything but build a ruleset). Signed or not, nothing else is loaded.
+pub fn loadable(bytes: &[u8]) -> Result<&str, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the baseline is not UTF-8 text".to_string())?;
+    crate::nftscript::parse(text).map_err(|r| format!("the baseline is refused: {r}"))?;
+    Ok(text)
+}
+
 /// The baseline in force: one installed by a signed order (its bytes must
 /// still hash to what the order stated), else the configured file, whose
-/// detached signature must verify. Errors are `(finding, detail)`.
+/// detached signature must verify; either way only if [`loadable`] (else
+/// the finding `baseline_refused`). Errors are `(finding, detail)`.
 pub fn effective_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
+    let b = trusted_baseline(cfg, env)?;
+    match loadable(&b.bytes) {
+        Ok(_) => Ok(b),
+        Err(e) => Err(("baseline_refused", format!("{}: {e}", b.path.display()))),
+    }
+}
+
+fn trusted_baseline(cfg: &FirewallConfig, env: &Env<'_>) -> Result<Baseline, (&'static str, String)> {
     // Read once (capped), used for both the override test and the baseline.
     let configured = read_capped(&cfg.baseline_file, env);
     let configured_sha = configured.as_ref().map(|b| sha256_hex(b)).unwrap_or_else(|_| "-".into());
@@ -266,24 +294,40 @@ pub fn check(cfg: &FirewallConfig, env: &Env<'_>) -> CheckResult {
 /// `__nft-canonical`: run inside a fresh network namespace by [`check`];
 /// loads the baseline and prints the kernel's stateless listing. Refuses to
 /// run in the namespace the agent itself runs in, so it can never touch the
-/// live firewall.
+/// live firewall, and refuses a baseline that is not [`loadable`]. Its
+/// stderr carries only short reasons (`Error: …`, nft's own output
+/// scrubbed), never a line of the baseline or of a file nft read.
 pub fn canonical_main(not_netns: &str, nft: &Path, baseline: &Path) -> i32 {
     let here = netns_id().unwrap_or_default();
     if here.is_empty() || here == not_netns {
-        eprintln!("__nft-canonical: refusing to run outside a fresh network namespace ({here})");
+        eprintln!("Error: __nft-canonical: refusing to run outside a fresh network namespace ({here})");
         return 2;
     }
+    match crate::fsutil::read_capped(baseline, MAX_BASELINE_BYTES, crate::fsutil::Follow::Symlinks) {
+        Ok(bytes) => {
+            if let Err(e) = loadable(&bytes) {
+                eprintln!("Error: {e}");
+                return 1;
+            }
+        }
+        Err(_) => {
+            eprintln!("Error: cannot read the baseline");
+            return 1;
+        }
+    }
     let runner = crate::exec::SystemRunner::new(crate::exec::NoHeartbeat);
-    use crate::exec::{Invocation, Runner};
-    let load =
-        runner.run(&Invocation::new(nft, ["-f".to_string(), baseline.display().to_string()], Duration::from_secs(10)));
+    use crate::exec::Runner;
+    let load = runner.run(
+        &Invocation::new(nft, ["-f".to_string(), baseline.display().to_string()], Duration::from_secs(10))
+            .untrusted_input(),
+    );
     if !load.success() {
-        eprintln!("nft -f: {}", tool_failure(&load));
+        eprintln!("Error: nft -f {}", tool_failure(&load));
         return 1;
     }
     let list = runner.run(&Invocation::new(nft, ["-s", "list", "ruleset"], Duration::from_secs(10)));
     if !list.success() {
-        eprintln!("nft list: {}", tool_failure(&list));
+        eprintln!("Error: nft list {}", tool_failure(&list));
         return 1;
     }
     print!("{}", list.stdout_text());

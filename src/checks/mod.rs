@@ -232,13 +232,19 @@ impl Env<'_> {
     }
 
     fn run_path(&self, result: &mut CheckResult, program: &Path, args: &[&str], timeout: Duration) -> CommandRecord {
-        let rec = self.runner.run(&Invocation::new(program, args.iter().copied(), timeout));
+        self.run_invocation(result, &Invocation::new(program, args.iter().copied(), timeout))
+    }
+
+    fn run_invocation(&self, result: &mut CheckResult, inv: &Invocation) -> CommandRecord {
+        let rec = self.runner.run(inv);
         result.commands.push(rec.clone());
         rec
     }
 }
 
-/// Describes why a command could not be used (for `error` results).
+/// Describes why a command could not be used (for `error` results). For a
+/// tool fed untrusted input the stderr part is already the scrubbed reason
+/// ([`crate::exec::scrub_stderr`]).
 pub fn tool_failure(rec: &CommandRecord) -> String {
     match &rec.exit {
         Exit::SpawnFailed { error } => format!("cannot run: {error}"),

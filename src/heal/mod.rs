@@ -144,10 +144,21 @@ impl Ctx<'_> {
     }
 
     fn tool(&self, actions: &mut Vec<CommandRecord>, tool: &str, args: &[&str], timeout: Duration) -> CommandRecord {
-        let rec = self.runner.run(&Invocation::new(self.config.tools.path(tool), args.iter().copied(), timeout));
+        self.invoke(actions, Invocation::new(self.config.tools.path(tool), args.iter().copied(), timeout))
+    }
+
+    fn invoke(&self, actions: &mut Vec<CommandRecord>, inv: Invocation) -> CommandRecord {
+        let rec = self.runner.run(&inv);
         log::info!("heal: {}", rec.summary());
         actions.push(rec.clone());
         rec
+    }
+
+    /// `nft -f <script>`: the script holds a baseline or a saved ruleset,
+    /// so nft's stderr may echo it; evidence keeps only a scrubbed reason.
+    fn nft_load(&self, actions: &mut Vec<CommandRecord>, script: &str) -> CommandRecord {
+        let inv = Invocation::new(self.config.tools.path("nft"), ["-f", script], Duration::from_secs(30));
+        self.invoke(actions, inv.untrusted_input())
     }
 
     fn current_system(&self) -> Option<String> {
@@ -272,8 +283,10 @@ fn act_and_verify(
             if pre.verdict == Verdict::Error {
                 return Ending::new(Outcome::Failed, "baseline_untrusted", pre.detail.clone(), Some(pre));
             }
-            let baseline = match checks::firewall::effective_baseline(fw, &ctx.env()) {
-                Ok(b) => b.path.display().to_string(),
+            // The bytes that verified and passed the nft script filter (so
+            // they are UTF-8) are the ones applied; the file is not read again.
+            let rules = match checks::firewall::effective_baseline(fw, &ctx.env()) {
+                Ok(b) => String::from_utf8_lossy(&b.bytes).into_owned(),
                 Err((_, why)) => {
                     return Ending::new(Outcome::Failed, "baseline_untrusted", why, Some(pre));
                 }
@@ -281,13 +294,13 @@ fn act_and_verify(
             // One atomic nft transaction that replaces only the tables the
             // agent manages: tables in `ignore_tables` (fail2ban's bans)
             // survive, unlike with the baseline's own `flush ruleset`.
-            let script = match managed_swap(ctx, actions, &baseline, "apply") {
+            let script = match managed_swap(ctx, actions, &rules, "apply") {
                 Ok(p) => p,
                 Err(e) => {
                     return Ending::new(Outcome::Failed, "snapshot_failed", e, Some(pre));
                 }
             };
-            let apply = ctx.tool(actions, "nft", &["-f", &script], Duration::from_secs(30));
+            let apply = ctx.nft_load(actions, &script);
             step("acted");
             crate::crashpoint::hit("heal-acted");
             let post = ctx.check(CheckName::Firewall);
@@ -359,19 +372,12 @@ fn save_ruleset(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, now_ms: i64) ->
 
 /// Writes an nft script that, in one transaction, deletes every live table
 /// that is not ignored and loads `rules` (without any `flush ruleset`).
-/// Returns its path.
-fn managed_swap(
-    ctx: &Ctx<'_>,
-    actions: &mut Vec<CommandRecord>,
-    rules_file: &str,
-    label: &str,
-) -> Result<String, String> {
+/// Returns its path. The script must pass [`crate::nftscript`]'s filter, as
+/// everything the agent hands to `nft -f` does.
+fn managed_swap(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, rules: &str, label: &str) -> Result<String, String> {
     let live = live_listing(ctx, actions)?;
-    let rules_path = std::path::Path::new(rules_file);
-    let follow = crate::fsutil::follow_for(rules_path, &ctx.config.state_dir);
-    let rules = crate::fsutil::read_text_capped(rules_path, checks::firewall::MAX_BASELINE_BYTES, follow)
-        .map_err(|e| format!("{rules_file}: {e}"))?;
-    let script = swap_script(&live, &rules, &ignored(ctx));
+    let script = swap_script(&live, rules, &ignored(ctx));
+    crate::nftscript::parse(&script).map_err(|r| format!("the {label} script is refused: {r}"))?;
     let path = ctx.config.state_dir.join(format!("firewall-{label}.nft"));
     crate::fsutil::write_atomic(&path, script.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path.display().to_string())
@@ -399,8 +405,16 @@ fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRe
     let Some(saved) = snapshot["saved_ruleset"].as_str() else {
         return Ending::new(Outcome::Failed, "no_snapshot", format!("{why}; no saved ruleset to restore"), None);
     };
-    let restore = match managed_swap(ctx, actions, saved, "restore") {
-        Ok(script) => ctx.tool(actions, "nft", &["-f", &script], Duration::from_secs(30)),
+    let saved_path = std::path::Path::new(saved);
+    let prepared = crate::fsutil::read_text_capped(
+        saved_path,
+        checks::firewall::MAX_BASELINE_BYTES,
+        crate::fsutil::follow_for(saved_path, &ctx.config.state_dir),
+    )
+    .map_err(|e| format!("{saved}: {e}"))
+        .and_then(|rules| managed_swap(ctx, actions, &rules, "restore"));
+    let restore = match prepared {
+        Ok(script) => ctx.nft_load(actions, &script),
         Err(e) => {
             return Ending::new(
                 Outcome::Failed,

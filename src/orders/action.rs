@@ -3,8 +3,9 @@
 //! An [`Action`] can only be built by [`Action::parse`], which checks every
 //! parameter against configuration: units only from the configured critical
 //! list, flake refs only under the allowed prefixes, firewall rulesets only
-//! with a matching SHA-256. No variant carries a program, a path to run or
-//! free-form arguments.
+//! with a matching SHA-256 and only ruleset-building statements (no
+//! `include`: [`crate::nftscript`]). No variant carries a program, a path to
+//! run or free-form arguments.
 
 use crate::checks::CheckName;
 use crate::config::{Config, UnitName};
@@ -154,6 +155,10 @@ impl Action {
                 if ruleset.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
                     return Err(ActionError::InvalidParams("ruleset contains control characters".into()));
                 }
+                // Orders are data: nothing in a ruleset may make nft read a
+                // file (whose lines it would echo into evidence) or do more
+                // than build a ruleset.
+                crate::nftscript::parse(ruleset).map_err(|r| ActionError::InvalidParams(format!("ruleset: {r}")))?;
                 let stated: [u8; 32] = hex_decode(p.str("sha256")?)
                     .and_then(|v| v.try_into().ok())
                     .ok_or_else(|| ActionError::InvalidParams("sha256 is not 64 hex digits".into()))?;
@@ -284,6 +289,33 @@ mod tests {
         for (name, params) in bad {
             assert!(matches!(parse(name, params.clone()), Err(ActionError::InvalidParams(_))), "{name} {params}");
         }
+    }
+
+    #[test]
+    fn a_ruleset_that_includes_a_file_is_invalid() {
+        let with_sha = |rules: &str| json!({"ruleset": rules, "sha256": crate::encoding::sha256_hex(rules.as_bytes())});
+        let rules = "flush ruleset\ntable inet filter {\n  include \"/etc/shadow\"\n}\n";
+        assert_eq!(
+            parse("update_firewall_baseline", with_sha(rules)),
+            Err(ActionError::InvalidParams("ruleset: line 3: `include` would make nft read a file".into()))
+        );
+        for rules in [
+            "include \"/etc/shadow\"\n",
+            "define f = \"/etc/shadow\"\ninclude $f\n",
+            "table inet filter {}\nlist ruleset\n",
+            "table inet filter { chain c { iifname eth\\* accept } }\n",
+        ] {
+            assert!(
+                matches!(parse("update_firewall_baseline", with_sha(rules)), Err(ActionError::InvalidParams(_))),
+                "{rules:?}"
+            );
+        }
+        // A comment or an identifier that merely contains the word is fine.
+        let rules = "table inet filter {\n  chain include_x {\n    accept comment \"include me\"\n  }\n}\n";
+        assert!(matches!(
+            parse("update_firewall_baseline", with_sha(rules)),
+            Ok(Action::UpdateFirewallBaseline { .. })
+        ));
     }
 
     #[test]
