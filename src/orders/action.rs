@@ -9,6 +9,7 @@
 use crate::checks::CheckName;
 use crate::config::{Config, UnitName};
 use crate::encoding::{hex, hex_decode, sha256};
+use crate::validate::quoted;
 use serde_json::{Map, Value};
 
 /// Largest firewall ruleset an order may carry.
@@ -113,7 +114,7 @@ impl Action {
                 p.only(&["check"])?;
                 let name = p.str("check")?;
                 let check = CheckName::parse(name).ok_or_else(|| {
-                    ActionError::InvalidParams(format!("check {:?} is not one of the six", short(name)))
+                    ActionError::InvalidParams(format!("check {} is not one of the six", quoted(name)))
                 })?;
                 policy.require_check(check)?;
                 if check == CheckName::Encryption {
@@ -124,10 +125,13 @@ impl Action {
             "restart_service" => {
                 p.only(&["unit"])?;
                 let raw = p.str("unit")?;
-                let unit =
-                    UnitName::parse(raw).map_err(|_| ActionError::InvalidParams("unit is not a unit name".into()))?;
+                let unit = UnitName::parse(raw)
+                    .map_err(|_| ActionError::InvalidParams(format!("unit {} is not a unit name", quoted(raw))))?;
                 if !policy.units.contains(&unit) {
-                    return Err(ActionError::InvalidParams(format!("{unit} is not a configured critical unit")));
+                    return Err(ActionError::InvalidParams(format!(
+                        "unit {} is not a configured critical unit",
+                        quoted(unit.as_str())
+                    )));
                 }
                 Action::RestartService { unit }
             }
@@ -196,7 +200,7 @@ struct Params<'a> {
 impl Params<'_> {
     fn only(&self, allowed: &[&str]) -> Result<(), ActionError> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(k) => Err(ActionError::InvalidParams(format!("unexpected parameter {:?}", short(k)))),
+            Some(k) => Err(ActionError::InvalidParams(format!("unexpected parameter {}", quoted(k)))),
             None => Ok(()),
         }
     }
@@ -208,15 +212,6 @@ impl Params<'_> {
             None => Err(ActionError::InvalidParams(format!("{key} is required"))),
         }
     }
-}
-
-/// At most 64 printable characters of an untrusted string, for messages.
-pub fn short(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(64).collect();
-    if s.chars().count() > 64 {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -284,6 +279,26 @@ mod tests {
         for (name, params) in bad {
             assert!(matches!(parse(name, params.clone()), Err(ActionError::InvalidParams(_))), "{name} {params}");
         }
+    }
+
+    fn message(name: &str, params: Value) -> String {
+        match parse(name, params) {
+            Err(ActionError::InvalidParams(m)) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn messages_escape_untrusted_names() {
+        assert_eq!(message("run_checks", json!({"unit\u{0}": 1})), r#"unexpected parameter "unit\u0000""#);
+        assert_eq!(
+            message("heal", json!({"check": "services\u{7}"})),
+            r#"check "services\u0007" is not one of the six"#
+        );
+        assert_eq!(
+            message("restart_service", json!({"unit": "sshd.service\n\"x\\"})),
+            r#"unit "sshd.service\u000a\"x\\" is not a unit name"#
+        );
     }
 
     #[test]
