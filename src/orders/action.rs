@@ -144,8 +144,8 @@ impl Action {
                 p.only(&["flake_ref"])?;
                 policy.require_check(CheckName::Patching)?;
                 let flake_ref = p.str("flake_ref")?;
-                crate::validate::flake_ref(flake_ref, &policy.flake_prefixes)
-                    .map_err(|_| ActionError::InvalidParams("flake_ref is not under an allowed prefix".into()))?;
+                // The message names the wrong part, with the reference escaped.
+                crate::validate::flake_ref(flake_ref, &policy.flake_prefixes).map_err(ActionError::InvalidParams)?;
                 Action::NixosRebuild { flake_ref: flake_ref.to_string() }
             }
             "update_firewall_baseline" => {
@@ -269,6 +269,8 @@ mod tests {
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance#x$(reboot)"})),
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance-evil"})),
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance?host=evil.example#appl-01"})),
+            ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance/x?dir=.."})),
+            ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance#a#b"})),
             ("update_firewall_baseline", json!({"ruleset": "flush ruleset\n", "sha256": "00"})),
             (
                 "update_firewall_baseline",
@@ -298,6 +300,18 @@ mod tests {
         assert_eq!(
             message("restart_service", json!({"unit": "sshd.service\n\"x\\"})),
             r#"unit "sshd.service\u000a\"x\\" is not a unit name"#
+        );
+    }
+
+    #[test]
+    fn flake_ref_messages_name_the_wrong_part() {
+        assert_eq!(
+            message("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance?dir=../etc#appl-01"})),
+            r#"flake ref "github:clinic/appliance?dir=../etc#appl-01": dir= "../etc" must be a relative path of segments of A-Z a-z 0-9 . _ -, starting with a letter, digit or _ (none empty, . or .., no leading /)"#
+        );
+        assert_eq!(
+            message("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance-evil#appl-01"})),
+            r#"flake ref "github:clinic/appliance-evil#appl-01": not under an allowed prefix"#
         );
     }
 
