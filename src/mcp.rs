@@ -9,6 +9,7 @@
 //! spawn a thread (name resolution is done inline; see [`InlineResolver`]).
 
 use crate::config::McpConfig;
+use crate::validate::escaped;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -318,8 +319,8 @@ impl Transport for McpClient {
             return Err(McpError::Status(status));
         }
         let reply = resp.body_mut().with_config().limit(MAX_RECEIPTS_BYTES).read_to_vec().map_err(classify)?;
-        let parsed: ReceiptsReply =
-            serde_json::from_slice(&reply).map_err(|e| McpError::Malformed(format!("receipts: {e}")))?;
+        let parsed: ReceiptsReply = serde_json::from_slice(&reply)
+            .map_err(|e| McpError::Malformed(format!("receipts: {}", escaped(&e.to_string()))))?;
         Ok(parsed.receipts)
     }
 }
@@ -327,8 +328,8 @@ impl Transport for McpClient {
 /// Splits an orders reply into the exact bytes of each envelope (so the
 /// envelope hash is over what the server sent, not a re-serialisation).
 pub fn parse_orders(body: &[u8]) -> Result<Vec<Vec<u8>>, McpError> {
-    let list: Limited =
-        serde_json::from_slice(body).map_err(|e| McpError::Malformed(format!("orders reply refused: {e}")))?;
+    let list: Limited = serde_json::from_slice(body)
+        .map_err(|e| McpError::Malformed(format!("orders reply refused: {}", escaped(&e.to_string()))))?;
     Ok(list.0.into_iter().map(|raw| raw.get().as_bytes().to_vec()).collect())
 }
 
@@ -457,6 +458,11 @@ mod tests {
         );
         let exactly = format!("[{}]", vec!["{}"; 64].join(","));
         assert_eq!(parse_orders(exactly.as_bytes()).unwrap().len(), 64);
+        // A reply that is one huge string is reported escaped and cut, not
+        // copied whole into the alert.
+        let huge = format!("\"\\u0000{}\"", "x".repeat(100_000));
+        let Err(McpError::Malformed(m)) = parse_orders(huge.as_bytes()) else { panic!() };
+        assert!(m.len() < 200 && m.ends_with('…') && !m.contains('\0'), "{m}");
         // Elements need not be objects to be split; verification refuses them.
         assert_eq!(parse_orders(b"[1, \"x\"]").unwrap().len(), 2);
     }

@@ -71,7 +71,8 @@ pub fn parse_restic_for(stdout: &str, host: Option<&str>) -> Result<Option<i64>,
                 continue;
             }
         }
-        let ms = crate::clock::parse_rfc3339(t).ok_or_else(|| format!("snapshot time {t:?} is not RFC 3339"))?;
+        let ms = crate::clock::parse_rfc3339(t)
+            .ok_or_else(|| format!("snapshot time {} is not RFC 3339", crate::validate::quoted(t)))?;
         newest = Some(newest.map_or(ms, |n: i64| n.max(ms)));
     }
     Ok(newest)

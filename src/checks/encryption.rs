@@ -55,7 +55,7 @@ pub fn parse_status(stdout: &str) -> Result<Status, String> {
     } else if first.contains(" is inactive") {
         false
     } else {
-        return Err(format!("unexpected first line {:?}", crate::orders::action::short(first)));
+        return Err(format!("unexpected first line {}", crate::validate::quoted(first)));
     };
     let field = |name: &str| {
         stdout.lines().find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim_start_matches(':').trim().to_string()))

@@ -69,7 +69,7 @@ pub fn validate_listing(listing: &str) -> Result<(), String> {
     let mut depth: i64 = 0;
     for line in listing.lines() {
         if depth == 0 && !line.trim().is_empty() && !line.starts_with("table ") {
-            return Err(format!("unexpected top-level line {:?}", crate::orders::action::short(line)));
+            return Err(format!("unexpected top-level line {}", crate::validate::quoted(line)));
         }
         let mut quoted = false;
         for c in line.chars() {
@@ -352,6 +352,13 @@ mod tests {
         let changed = LISTING.replace("192.0.2.1", "198.51.100.7");
         assert_eq!(filtered(&changed, &["inet f2b-table".to_string()]).0, text);
         assert_ne!(filtered(&changed, &[]).0, filtered(LISTING, &[]).0);
+    }
+
+    #[test]
+    fn unexpected_lines_are_shown_escaped() {
+        // A terminal escape in nft's output is shown, not dropped or obeyed.
+        let e = validate_listing("\u{1b}[2Jtable inet filter {\n}\n").unwrap_err();
+        assert_eq!(e, r#"unexpected top-level line "\u001b[2Jtable inet filter {""#);
     }
 
     #[test]

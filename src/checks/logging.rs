@@ -31,7 +31,7 @@ pub fn canaries(stdout: &[u8]) -> Result<Vec<String>, String> {
         let ok =
             line.strip_prefix("canary ").is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()));
         if !ok {
-            return Err(format!("unexpected line {:?}", crate::orders::action::short(line)));
+            return Err(format!("unexpected line {}", crate::validate::quoted(line)));
         }
         out.push(line.to_string());
     }

@@ -25,7 +25,7 @@ pub fn parse(stdout: &str, units: usize) -> Result<Vec<String>, String> {
             if KNOWN.contains(l) || *l == "unknown" {
                 Ok(l.to_string())
             } else {
-                Err(format!("unexpected state {:?}", crate::orders::action::short(l)))
+                Err(format!("unexpected state {}", crate::validate::quoted(l)))
             }
         })
         .collect()

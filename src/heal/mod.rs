@@ -474,7 +474,10 @@ fn health(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>) -> 
         "running" => {}
         "degraded" if before == "degraded" => {}
         "starting" | "initializing" => return Health::Undetermined(format!("the system is still {state}")),
-        other => return Health::Unhealthy(format!("system state is {other:?} (was {before:?})")),
+        other => {
+            use crate::validate::quoted;
+            return Health::Unhealthy(format!("system state is {} (was {})", quoted(other), quoted(before)));
+        }
     }
     if ctx.config.checks.services.is_some() {
         let s = ctx.check(CheckName::Services);

@@ -10,6 +10,7 @@
 use crate::checks::CheckName;
 use crate::config::{Config, UnitName};
 use crate::encoding::{hex, hex_decode, sha256};
+use crate::validate::quoted;
 use serde_json::{Map, Value};
 
 /// Largest firewall ruleset an order may carry.
@@ -114,7 +115,7 @@ impl Action {
                 p.only(&["check"])?;
                 let name = p.str("check")?;
                 let check = CheckName::parse(name).ok_or_else(|| {
-                    ActionError::InvalidParams(format!("check {:?} is not one of the six", short(name)))
+                    ActionError::InvalidParams(format!("check {} is not one of the six", quoted(name)))
                 })?;
                 policy.require_check(check)?;
                 if check == CheckName::Encryption {
@@ -125,10 +126,13 @@ impl Action {
             "restart_service" => {
                 p.only(&["unit"])?;
                 let raw = p.str("unit")?;
-                let unit =
-                    UnitName::parse(raw).map_err(|_| ActionError::InvalidParams("unit is not a unit name".into()))?;
+                let unit = UnitName::parse(raw)
+                    .map_err(|_| ActionError::InvalidParams(format!("unit {} is not a unit name", quoted(raw))))?;
                 if !policy.units.contains(&unit) {
-                    return Err(ActionError::InvalidParams(format!("{unit} is not a configured critical unit")));
+                    return Err(ActionError::InvalidParams(format!(
+                        "unit {} is not a configured critical unit",
+                        quoted(unit.as_str())
+                    )));
                 }
                 Action::RestartService { unit }
             }
@@ -141,8 +145,8 @@ impl Action {
                 p.only(&["flake_ref"])?;
                 policy.require_check(CheckName::Patching)?;
                 let flake_ref = p.str("flake_ref")?;
-                crate::validate::flake_ref(flake_ref, &policy.flake_prefixes)
-                    .map_err(|_| ActionError::InvalidParams("flake_ref is not under an allowed prefix".into()))?;
+                // The message names the wrong part, with the reference escaped.
+                crate::validate::flake_ref(flake_ref, &policy.flake_prefixes).map_err(ActionError::InvalidParams)?;
                 Action::NixosRebuild { flake_ref: flake_ref.to_string() }
             }
             "update_firewall_baseline" => {
@@ -201,7 +205,7 @@ struct Params<'a> {
 impl Params<'_> {
     fn only(&self, allowed: &[&str]) -> Result<(), ActionError> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(k) => Err(ActionError::InvalidParams(format!("unexpected parameter {:?}", short(k)))),
+            Some(k) => Err(ActionError::InvalidParams(format!("unexpected parameter {}", quoted(k)))),
             None => Ok(()),
         }
     }
@@ -213,15 +217,6 @@ impl Params<'_> {
             None => Err(ActionError::InvalidParams(format!("{key} is required"))),
         }
     }
-}
-
-/// At most 64 printable characters of an untrusted string, for messages.
-pub fn short(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(64).collect();
-    if s.chars().count() > 64 {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -279,6 +274,8 @@ mod tests {
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance#x$(reboot)"})),
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance-evil"})),
             ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance?host=evil.example#appl-01"})),
+            ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance/x?dir=.."})),
+            ("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance#a#b"})),
             ("update_firewall_baseline", json!({"ruleset": "flush ruleset\n", "sha256": "00"})),
             (
                 "update_firewall_baseline",
@@ -289,6 +286,38 @@ mod tests {
         for (name, params) in bad {
             assert!(matches!(parse(name, params.clone()), Err(ActionError::InvalidParams(_))), "{name} {params}");
         }
+    }
+
+    fn message(name: &str, params: Value) -> String {
+        match parse(name, params) {
+            Err(ActionError::InvalidParams(m)) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn messages_escape_untrusted_names() {
+        assert_eq!(message("run_checks", json!({"unit\u{0}": 1})), r#"unexpected parameter "unit\u0000""#);
+        assert_eq!(
+            message("heal", json!({"check": "services\u{7}"})),
+            r#"check "services\u0007" is not one of the six"#
+        );
+        assert_eq!(
+            message("restart_service", json!({"unit": "sshd.service\n\"x\\"})),
+            r#"unit "sshd.service\u000a\"x\\" is not a unit name"#
+        );
+    }
+
+    #[test]
+    fn flake_ref_messages_name_the_wrong_part() {
+        assert_eq!(
+            message("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance?dir=../etc#appl-01"})),
+            r#"flake ref "github:clinic/appliance?dir=../etc#appl-01": dir= "../etc" must be a relative path of segments of A-Z a-z 0-9 . _ -, starting with a letter, digit or _ (none empty, . or .., no leading /)"#
+        );
+        assert_eq!(
+            message("nixos_rebuild", json!({"flake_ref": "github:clinic/appliance-evil#appl-01"})),
+            r#"flake ref "github:clinic/appliance-evil#appl-01": not under an allowed prefix"#
+        );
     }
 
     #[test]

@@ -17,10 +17,11 @@
 //! Replay (`same order_id, different bytes`) needs history and is decided by
 //! `orders::intake` after this function accepts.
 
-use super::action::{short, Action, ActionError, ActionPolicy};
+use super::action::{Action, ActionError, ActionPolicy};
 use super::dsse::{pae, Envelope, MAX_SIGNATURES, PAYLOAD_TYPE};
 use crate::config::{Config, OrderKey};
 use crate::encoding::{base64_decode, sha256_hex};
+use crate::validate::{escaped, quoted};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -87,11 +88,13 @@ pub struct Refusal {
     pub order_id: Option<String>,
     /// The key that verified, if any.
     pub keyid: Option<String>,
-    /// The verified action name (possibly not on the allowlist; shortened).
+    /// The verified action name (possibly not on the allowlist, so shown
+    /// through [`escaped`]: cut to 64 characters, controls escaped).
     pub action: Option<String>,
     /// Order expiry (Unix seconds), if the signature verified.
     pub expires_at: Option<i64>,
-    /// A short human explanation (never raw payload bytes).
+    /// A short human explanation (never raw payload bytes: any value from
+    /// the envelope or payload in it went through [`escaped`] or [`quoted`]).
     pub detail: String,
 }
 
@@ -182,7 +185,10 @@ fn unique_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Val
             let mut out = Map::new();
             while let Some((k, v)) = map.next_entry::<String, Value>()? {
                 if out.contains_key(&k) {
-                    return Err(serde::de::Error::custom(format!("duplicate key {:?} in params", short(&k))));
+                    // Raw, in serde's own backticks: the whole message is
+                    // escaped once where it becomes a refusal detail.
+                    let k: String = k.chars().take(crate::validate::SHOWN_CHARS).collect();
+                    return Err(serde::de::Error::custom(format!("duplicate key `{k}` in params")));
                 }
                 out.insert(k, v);
             }
@@ -206,10 +212,10 @@ pub fn verify(bytes: &[u8], policy: &Policy, now: i64) -> Verdict {
     // 1. Shape.
     let env: Envelope = match serde_json::from_slice(bytes) {
         Ok(e) => e,
-        Err(e) => return refuse(Reason::Malformed, format!("not a DSSE envelope: {}", short(&e.to_string()))),
+        Err(e) => return refuse(Reason::Malformed, format!("not a DSSE envelope: {}", escaped(&e.to_string()))),
     };
     if env.payload_type != PAYLOAD_TYPE {
-        return refuse(Reason::Malformed, format!("payloadType {:?} is not {PAYLOAD_TYPE}", short(&env.payload_type)));
+        return refuse(Reason::Malformed, format!("payloadType {} is not {PAYLOAD_TYPE}", quoted(&env.payload_type)));
     }
     if env.signatures.is_empty() || env.signatures.len() > MAX_SIGNATURES {
         return refuse(
@@ -241,8 +247,8 @@ pub fn verify(bytes: &[u8], policy: &Policy, now: i64) -> Verdict {
         return if known_key_seen {
             refuse(Reason::BadSignature, "no signature by a configured key verifies".into())
         } else {
-            let ids: Vec<String> = env.signatures.iter().map(|s| short(&s.keyid)).collect();
-            refuse(Reason::UnknownKey, format!("signed only by unknown key ids {ids:?}"))
+            let ids: Vec<String> = env.signatures.iter().map(|s| quoted(&s.keyid)).collect();
+            refuse(Reason::UnknownKey, format!("signed only by unknown key ids [{}]", ids.join(", ")))
         };
     };
 
@@ -252,7 +258,7 @@ pub fn verify(bytes: &[u8], policy: &Policy, now: i64) -> Verdict {
         Err(e) => {
             return Verdict::Refused(Refusal {
                 keyid: Some(keyid),
-                ..refusal_base(Reason::Malformed, &envelope_sha256, format!("payload: {}", short(&e.to_string())))
+                ..refusal_base(Reason::Malformed, &envelope_sha256, format!("payload: {}", escaped(&e.to_string())))
             })
         }
     };
@@ -263,7 +269,7 @@ pub fn verify(bytes: &[u8], policy: &Policy, now: i64) -> Verdict {
             envelope_sha256: envelope_sha256.clone(),
             order_id: order_id_ok(&p.order_id).then(|| p.order_id.clone()),
             keyid: Some(keyid.clone()),
-            action: Some(short(&p.action)),
+            action: Some(escaped(&p.action)),
             expires_at: Some(expires_at),
             detail,
         })
@@ -277,11 +283,11 @@ pub fn verify(bytes: &[u8], policy: &Policy, now: i64) -> Verdict {
 
     // 5. Binding.
     if p.site_id != policy.site_id {
-        return verified(Reason::WrongSite, format!("for site {:?}", short(&p.site_id)));
+        return verified(Reason::WrongSite, format!("for site {}", quoted(&p.site_id)));
     }
     if let Some(a) = &p.appliance_id {
         if *a != policy.appliance_id {
-            return verified(Reason::WrongSite, format!("for appliance {:?}", short(a)));
+            return verified(Reason::WrongSite, format!("for appliance {}", quoted(a)));
         }
     }
     // 6-8. Time.
@@ -298,7 +304,7 @@ pub fn verify(bytes: &[u8], policy: &Policy, now: i64) -> Verdict {
     // 9-10. Action.
     let action = match Action::parse(&p.action, &p.params, &policy.actions) {
         Ok(a) => a,
-        Err(ActionError::Unknown) => return verified(Reason::UnknownAction, format!("action {:?}", short(&p.action))),
+        Err(ActionError::Unknown) => return verified(Reason::UnknownAction, format!("action {}", quoted(&p.action))),
         Err(ActionError::InvalidParams(why)) => return verified(Reason::InvalidParams, why),
     };
     Verdict::Accepted(Order {

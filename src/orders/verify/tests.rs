@@ -181,3 +181,54 @@ fn huge_issued_at_does_not_overflow() {
     p["ttl_secs"] = json!(86_400);
     assert_eq!(reason(&signed(&p)), Reason::FutureDated);
 }
+
+fn refusal(bytes: &[u8]) -> Refusal {
+    match verify(bytes, &policy(), NOW) {
+        Verdict::Refused(r) => r,
+        Verdict::Accepted(o) => panic!("accepted {o:?}"),
+    }
+}
+
+#[test]
+fn refusal_details_escape_control_characters_instead_of_dropping_them() {
+    // Dropping the NUL would record the key id as one that looks configured.
+    let env = sign(payload().to_string().as_bytes(), &[("mcp-test-a\u{0}", &key(9))]);
+    let r = refusal(&env);
+    assert_eq!(r.reason, Reason::UnknownKey);
+    assert!(r.detail.contains(r#""mcp-test-a\u0000""#), "{}", r.detail);
+    assert_eq!(r.detail, r#"signed only by unknown key ids ["mcp-test-a\u0000"]"#);
+    // Signed payload fields: the action (detail and the evidence field), the site.
+    let r = refusal(&with("action", json!("exec\u{1b}[2J")));
+    assert_eq!(r.reason, Reason::UnknownAction);
+    assert_eq!(r.action.as_deref(), Some(r"exec\u001b[2J"));
+    assert_eq!(r.detail, r#"action "exec\u001b[2J""#);
+    let r = refusal(&with("site_id", json!("clinic-042\n")));
+    assert_eq!(r.detail, r#"for site "clinic-042\u000a""#);
+    // A quote or backslash cannot close the quoted value or imitate an escape.
+    let r = refusal(&with("appliance_id", json!(r#"appl-01", "x\u0000"#)));
+    assert_eq!(r.detail, r#"for appliance "appl-01\", \"x\\u0000""#);
+}
+
+#[test]
+fn malformed_details_escape_the_payload_type_and_parser_messages() {
+    let body = base64_encode_for_test(payload().to_string().as_bytes());
+    let env = json!({"payloadType": "text/plain\u{0}", "payload": body, "signatures": [{"keyid": "k", "sig": "AA=="}]});
+    let r = refusal(env.to_string().as_bytes());
+    assert_eq!(r.reason, Reason::Malformed);
+    assert!(r.detail.starts_with(r#"payloadType "text/plain\u0000" is not "#), "{}", r.detail);
+    // serde quotes an unknown field name verbatim; the detail escapes it.
+    let r = refusal(&with("x\u{7}", json!(1)));
+    assert_eq!(r.reason, Reason::Malformed);
+    assert!(r.detail.contains(r"x\u0007"), "{}", r.detail);
+    assert!(!r.detail.contains('\u{7}'), "{}", r.detail);
+}
+
+#[test]
+fn long_values_are_cut_at_64_characters_of_the_original() {
+    // 64 NULs escape to 384 characters; 65 are cut after the 64th.
+    let id = "\u{0}".repeat(65);
+    let env = sign(payload().to_string().as_bytes(), &[(id.as_str(), &key(9))]);
+    let r = refusal(&env);
+    let shown = format!("\"{}\"…", r"\u0000".repeat(64));
+    assert_eq!(r.detail, format!("signed only by unknown key ids [{shown}]"));
+}
