@@ -113,12 +113,21 @@ pub struct CycleReport {
     pub action_failed: bool,
     /// The cycle was cut short by a stop request.
     pub interrupted: bool,
+    /// The state database is no longer the file at its path (deleted with
+    /// the state directory, or replaced): the agent must exit so that the
+    /// next start takes the loss-recovery path.
+    pub store_lost: Option<String>,
+    /// Evidence records the store has not taken yet (a full file system).
+    pub pending_evidence: usize,
 }
 
 impl CycleReport {
-    /// Exit status for `--once`: 0 compliant (or healed), 1 otherwise.
+    /// Exit status for `--once`: 0 compliant (or healed), 1 otherwise,
+    /// [`crate::EXIT_STORE_LOST`] when the database vanished.
     pub fn exit_code(&self) -> i32 {
-        if self.drift_remaining || self.action_failed {
+        if self.store_lost.is_some() {
+            crate::EXIT_STORE_LOST
+        } else if self.drift_remaining || self.action_failed || self.pending_evidence > 0 {
             crate::EXIT_DRIFT
         } else {
             crate::EXIT_OK
@@ -195,21 +204,54 @@ pub struct Agent {
     lock: Option<std::fs::File>,
 }
 
+/// Creates `state_dir` (mode 0700) if needed and refuses one the agent
+/// cannot trust: a symlink, not a directory, owned by another user, or
+/// writable by group or others (anyone who can write there can plant a
+/// database, a baseline or a symlink).
+pub fn check_state_dir(state_dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if std::fs::symlink_metadata(state_dir).is_err() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(state_dir)
+            .map_err(|e| format!("{}: cannot create: {e}", state_dir.display()))?;
+    }
+    let meta = std::fs::symlink_metadata(state_dir).map_err(|e| format!("{}: {e}", state_dir.display()))?;
+    let d = state_dir.display();
+    if meta.file_type().is_symlink() {
+        return Err(format!("{d} is a symbolic link; point state_dir at the directory itself"));
+    }
+    if !meta.is_dir() {
+        return Err(format!("{d} is not a directory"));
+    }
+    let euid = crate::sys::euid();
+    if meta.uid() != euid {
+        return Err(format!(
+            "{d} is owned by uid {}, not by the agent's user (uid {euid}); run `chown {euid} {d}`",
+            meta.uid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(format!("{d} has mode {mode:04o}: group or others may write to it; run `chmod 700 {d}`"));
+    }
+    Ok(())
+}
+
 /// Takes the exclusive lock `state_dir/agent.lock`, so a `--once` run and
 /// the daemon never work on the same appliance at the same time.
 fn lock_state_dir(state_dir: &std::path::Path) -> Result<std::fs::File, StartError> {
-    use std::os::unix::fs::DirBuilderExt;
+    use std::os::unix::fs::OpenOptionsExt;
     let fail = |m: String| StartError::Config("state_dir".into(), m);
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(state_dir)
-        .map_err(|e| fail(format!("{}: {e}", state_dir.display())))?;
+    check_state_dir(state_dir).map_err(fail)?;
     let path = state_dir.join("agent.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .mode(0o600)
         .open(&path)
         .map_err(|e| fail(format!("{}: {e}", path.display())))?;
     match file.try_lock() {
@@ -253,7 +295,15 @@ impl Agent {
                     agent.attestor.queue([rec]);
                 }
             }
+            // A full file system must not keep the agent from detecting,
+            // healing and alerting: the rows stay `running` and are settled
+            // at a later start.
+            Err(e) if e.is_full() => log::error!("cannot settle orders a crash interrupted: {e}"),
             Err(e) => return Err(StartError::Store(e)),
+        }
+        if agent.store.degraded() {
+            let now_ms = agent.clock.now_ms();
+            agent.attestor.note_full(now_ms);
         }
         if let Some(r) = recovery {
             let last = match &r.last_known {
@@ -303,7 +353,13 @@ impl Agent {
             deployment_mode: config.deployment_mode.as_str(),
             version: info.version,
             build: info.build_id(),
-            boot_id: std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string()),
+            boot_id: crate::fsutil::read_text_capped(
+                std::path::Path::new("/proc/sys/kernel/random/boot_id"),
+                64,
+                crate::fsutil::Follow::Symlinks,
+            )
+            .ok()
+            .map(|s| s.trim().to_string()),
             enabled_checks: policy.actions.enabled_checks.clone(),
         };
         if let Err(e) = store.set_state(PUBLIC_KEY_STATE, &public_pem(&key.public())) {
@@ -343,6 +399,22 @@ impl Agent {
     /// states.
     pub fn cycle(&mut self, shutdown: &Shutdown) -> CycleReport {
         let mut cycle = Cycle::default();
+        if let Err(why) = self.store.still_in_place() {
+            self.store_lost(&why);
+            cycle.report.store_lost = Some(why);
+            return cycle.report;
+        }
+        if self.store.degraded() {
+            match self.store.leave_degraded() {
+                Ok(_) => {}
+                Err(e) => {
+                    let why = format!("cannot reopen the database after the file system filled up: {e}");
+                    log::error!("{why}");
+                    cycle.report.store_lost = Some(why);
+                    return cycle.report;
+                }
+            }
+        }
         let mut state = State::Idle;
         loop {
             let next = if shutdown.requested() && state != State::Idle {
@@ -353,6 +425,7 @@ impl Agent {
             };
             self.enter(state, next);
             if next == State::Idle {
+                cycle.report.pending_evidence = self.attestor.pending();
                 return cycle.report;
             }
             let started = Instant::now();
@@ -753,7 +826,7 @@ impl Agent {
                 continue;
             }
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
-            let (rec, post) = match remediate_drift(&ctx, &target) {
+            let crate::heal::Remediated { record: rec, post, unwritten } = match remediate_drift(&ctx, &target) {
                 Ok(done) => done,
                 Err(fresh) => {
                     log::info!("heal: {check} is compliant on a fresh look; nothing to do");
@@ -762,6 +835,9 @@ impl Agent {
                 }
             };
             self.alert_if_failed(cycle, &rec, check, now_ms);
+            if unwritten {
+                cycle.records.push(rec.clone());
+            }
             if rec.outcome == Outcome::Success {
                 let _ = self.store.set_state(&key, "0 0");
             } else {
@@ -886,6 +962,41 @@ impl Agent {
         }
     }
 
+    /// The database was deleted or replaced under the running agent: its
+    /// file is still open, so the loss is written into it as a last alert
+    /// and everything unpushed is offered to the MCP; then `chain.head` is
+    /// put back beside where the database was, so the next start reports
+    /// the loss (a new chain whose first bundle names this one) instead of
+    /// starting over silently.
+    fn store_lost(&mut self, why: &str) {
+        log::error!("{why}: evidence written now could never be read; exiting so the next start recovers");
+        self.notifier.status("state database lost");
+        let now_ms = self.clock.now_ms();
+        self.attestor.queue([Record::alert("store_lost", "store_lost", why.to_string(), now_ms)]);
+        let r = self.attestor.attest(&self.store, now_ms);
+        if let Some(e) = r.error {
+            log::error!("attest: {e}");
+        }
+        let mut last = Cycle::default();
+        self.flush(&mut last, Duration::from_secs(10));
+        match self.store.chain_tip() {
+            Ok(tip) => {
+                let head = check_state_dir(&self.config.state_dir)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| self.store.write_head(&tip).map_err(|e| e.to_string()));
+                match head {
+                    Ok(()) => log::error!(
+                        "wrote {} (seq {}) so the next start reports the lost chain",
+                        crate::store::HEAD_FILE,
+                        tip.seq
+                    ),
+                    Err(e) => log::error!("cannot write {}: {e}", crate::store::HEAD_FILE),
+                }
+            }
+            Err(e) => log::error!("cannot read the chain tip: {e}"),
+        }
+    }
+
     /// Writes a lifecycle bundle now (start and stop of the daemon).
     fn lifecycle(&mut self, reason: &str, detail: String) {
         let now_ms = self.clock.now_ms();
@@ -949,7 +1060,14 @@ impl Agent {
                 .checks
                 .firewall
                 .as_ref()
-                .and_then(|f| std::fs::read(&f.baseline_file).ok())
+                .and_then(|f| {
+                    crate::fsutil::read_capped(
+                        &f.baseline_file,
+                        checks::firewall::MAX_BASELINE_BYTES,
+                        crate::fsutil::Follow::Symlinks,
+                    )
+                    .ok()
+                })
                 .map(|b| crate::encoding::sha256_hex(&b))
                 .unwrap_or_else(|| "-".into());
             previous_override =
@@ -962,8 +1080,11 @@ impl Agent {
         if let Some(target) = target {
             let oref = order_ref(order);
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
-            let (rec, post) = remediate(&ctx, &target, Some((&oref, "")));
+            let crate::heal::Remediated { record: rec, post, unwritten } = remediate(&ctx, &target, Some((&oref, "")));
             cycle.remediated.push(target.check());
+            if unwritten {
+                cycle.records.push(rec.clone());
+            }
             if let Some(previous) = previous_override {
                 if rec.outcome != Outcome::Success {
                     self.store.put_state(checks::firewall::BASELINE_OVERRIDE, &previous);
@@ -1026,6 +1147,10 @@ impl Agent {
         }
         loop {
             let report = self.cycle(shutdown);
+            if report.store_lost.is_some() {
+                self.notifier.stopping("state database lost");
+                return crate::EXIT_STORE_LOST;
+            }
             if report.interrupted || shutdown.requested() {
                 break;
             }
@@ -1041,7 +1166,24 @@ impl Agent {
         // A short final flush so the stop bundle usually reaches the MCP.
         let mut last = Cycle::default();
         self.flush(&mut last, Duration::from_secs(5));
+        self.log_unwritten();
         crate::EXIT_OK
+    }
+
+    /// At exit: records the store never took (the file system stayed full)
+    /// would die with the process; they go to the log in full instead.
+    pub fn log_unwritten(&mut self) {
+        let left = self.attestor.take_pending();
+        if left.is_empty() {
+            return;
+        }
+        log::error!(
+            "{} evidence records could not be stored (the state file system is full); they follow here",
+            left.len()
+        );
+        for rec in left {
+            log::error!("unstored evidence: {}", serde_json::to_string(&rec).unwrap_or_else(|_| rec.summary()));
+        }
     }
 }
 

@@ -36,6 +36,9 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_DRIFT: i32 = 1;
 /// Exit status: usage error.
 pub const EXIT_USAGE: i32 = 2;
+/// Exit status: the state database was deleted or replaced under the
+/// running agent (sysexits EX_IOERR); the next start recovers.
+pub const EXIT_STORE_LOST: i32 = 74;
 /// Exit status: evidence verification failed (sysexits EX_DATAERR).
 pub const EXIT_DATAERR: i32 = 65;
 /// Exit status: configuration error (sysexits EX_CONFIG).

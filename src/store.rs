@@ -6,10 +6,12 @@
 //! module uses. Must never: hand out the raw connection for ad-hoc SQL from
 //! other modules, or delete anything the retention rules do not allow.
 
+mod open;
+
+pub use open::APPLICATION_ID;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "agent.db";
@@ -21,6 +23,32 @@ pub struct StoreError {
     pub path: PathBuf,
     /// What failed.
     pub what: String,
+    /// SQLite's result code, when SQLite said it.
+    pub code: Option<rusqlite::ErrorCode>,
+}
+
+impl StoreError {
+    /// An error about `path` that SQLite did not report.
+    pub fn new(path: &Path, what: impl Into<String>) -> StoreError {
+        StoreError { path: path.to_path_buf(), what: what.into(), code: None }
+    }
+
+    /// An error SQLite reported about `path`.
+    pub fn sqlite(path: &Path, e: rusqlite::Error) -> StoreError {
+        let code = e.sqlite_error_code();
+        StoreError { path: path.to_path_buf(), what: e.to_string(), code }
+    }
+
+    /// The file system cannot take the write (full, or failing I/O): the
+    /// agent keeps what it meant to write in memory and retries.
+    pub fn is_full(&self) -> bool {
+        matches!(self.code, Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure))
+    }
+
+    /// The file is damaged or not a database at all.
+    pub fn is_corruption(&self) -> bool {
+        matches!(self.code, Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
+    }
 }
 
 impl fmt::Display for StoreError {
@@ -91,6 +119,11 @@ const MIGRATIONS: &[&str] = &[
         closed_ms   INTEGER
     ) STRICT;
     CREATE INDEX journal_open ON journal(id) WHERE closed_ms IS NULL;",
+    // 4: mark the file as an agent database (store::open::APPLICATION_ID,
+    // "CAG1"), and index refusals of envelopes no signature vouched for
+    // (their number is capped).
+    "PRAGMA application_id = 1128351537;
+    CREATE INDEX orders_unsigned ON orders(first_seen) WHERE order_id IS NULL;",
 ];
 
 /// An open (or just opened) heal journal row.
@@ -117,6 +150,13 @@ pub struct JournalRow {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Opened in exclusive locking mode because the file system was full.
+    exclusive: bool,
+    /// Device and inode of the file when it was opened.
+    identity: Option<(u64, u64)>,
+    /// Small-state writes the file system refused (full): kept in memory,
+    /// read back first, written when space returns.
+    overlay: std::cell::RefCell<std::collections::BTreeMap<String, String>>,
 }
 
 /// A bundle as the chain writer hands it to the store.
@@ -260,155 +300,8 @@ pub struct SeenOrder<'a> {
 }
 
 impl Store {
-    /// Opens (creating if needed) `state_dir/agent.db`.
-    pub fn open_in(state_dir: &Path) -> Result<Store, StoreError> {
-        let err = |what: String| StoreError { path: state_dir.to_path_buf(), what };
-        if !state_dir.exists() {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(state_dir)
-                .map_err(|e| err(format!("cannot create state_dir: {e}")))?;
-        }
-        Self::open(&state_dir.join(DB_FILE))
-    }
-
-    /// Opens (creating if needed) the database at `path` and migrates it.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(path).map_err(|e| StoreError { path: path.to_path_buf(), what: e.to_string() })?;
-        let store = Store { conn, path: path.to_path_buf() };
-        store.setup()?;
-        Ok(store)
-    }
-
-    /// Opens `state_dir/agent.db`; if it is corrupt or not a database, moves
-    /// it aside (never deletes it), starts a fresh one, and says so.
-    pub fn open_or_recover(state_dir: &Path) -> Result<(Store, Option<Recovery>), StoreError> {
-        // A database that vanished while its chain.head remains is not a
-        // fresh install: the history is gone and must be said so.
-        let db = state_dir.join(DB_FILE);
-        if !db.exists() {
-            if let Some(last) = read_head(state_dir) {
-                let store = Self::open_in(state_dir)?;
-                return Ok((
-                    store,
-                    Some(Recovery {
-                        moved_to: db,
-                        error: "the database file is missing".into(),
-                        last_known: Some(last),
-                    }),
-                ));
-            }
-        }
-        match Self::open_in(state_dir) {
-            Ok(s) => match s.quick_check() {
-                Ok(()) => Ok((s, None)),
-                Err(why) => {
-                    drop(s);
-                    Self::recover(state_dir, why)
-                }
-            },
-            Err(e) if is_corruption(&e.what) => Self::recover(state_dir, e.what),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn recover(state_dir: &Path, error: String) -> Result<(Store, Option<Recovery>), StoreError> {
-        let db = state_dir.join(DB_FILE);
-        let stamp =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        // Never overwrite an earlier corrupt copy (a flapping disk can fail
-        // twice within a second).
-        let moved_to = (0..1000)
-            .map(|n| state_dir.join(format!("{DB_FILE}.corrupt-{stamp}-{}-{n}", std::process::id())))
-            .find(|p| !p.exists() && !PathBuf::from(format!("{}-wal", p.display())).exists())
-            .ok_or_else(|| StoreError {
-                path: db.clone(),
-                what: format!("database is unreadable ({error}) and no free name to move it aside"),
-            })?;
-        for suffix in ["", "-wal", "-shm"] {
-            let from = PathBuf::from(format!("{}{suffix}", db.display()));
-            if from.exists() {
-                let to = PathBuf::from(format!("{}{suffix}", moved_to.display()));
-                std::fs::rename(&from, &to).map_err(|e| StoreError {
-                    path: from.clone(),
-                    what: format!("database is unreadable ({error}) and cannot be moved aside: {e}"),
-                })?;
-            }
-        }
-        let last_known = read_head(state_dir);
-        let store = Self::open_in(state_dir)?;
-        Ok((store, Some(Recovery { moved_to, error, last_known })))
-    }
-
-    /// `PRAGMA quick_check`: catches page-level corruption at start-up.
-    fn quick_check(&self) -> Result<(), String> {
-        let mut stmt = self.conn.prepare("PRAGMA quick_check").map_err(|e| e.to_string())?;
-        let rows: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(|e| e.to_string())?
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        if rows == ["ok"] {
-            Ok(())
-        } else {
-            Err(format!("quick_check: {}", rows.join("; ")))
-        }
-    }
-
-    /// Opens an existing database read-only, without migrating (export,
-    /// verify, status).
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        use rusqlite::OpenFlags;
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(|e| StoreError { path: path.to_path_buf(), what: e.to_string() })?;
-        let store = Store { conn, path: path.to_path_buf() };
-        store.conn.busy_timeout(Duration::from_secs(5)).map_err(|e| store.err(e))?;
-        let version: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| store.err(e))?;
-        if version < 2 || version > MIGRATIONS.len() as i64 {
-            return Err(StoreError {
-                path: path.to_path_buf(),
-                what: format!("not an agent database of a known schema (user_version {version})"),
-            });
-        }
-        Ok(store)
-    }
-
     fn err(&self, e: rusqlite::Error) -> StoreError {
-        StoreError { path: self.path.clone(), what: e.to_string() }
-    }
-
-    fn setup(&self) -> Result<(), StoreError> {
-        self.conn.busy_timeout(Duration::from_secs(5)).map_err(|e| self.err(e))?;
-        let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(|e| self.err(e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError {
-                path: self.path.clone(),
-                what: format!("cannot enable WAL (journal_mode is {mode})"),
-            });
-        }
-        // A 1 MiB page cache (SQLite's default is 2 MiB): the agent reads the
-        // outbox sequentially and has a 10 MiB memory budget.
-        self.conn
-            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;")
-            .map_err(|e| self.err(e))?;
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError {
-                path: self.path.clone(),
-                what: format!("schema version {version} is newer than this agent's {known}; refusing to touch it"),
-            });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-            tx.execute_batch(sql).map_err(|e| self.err(e))?;
-            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(|e| self.err(e))?;
-            tx.commit().map_err(|e| self.err(e))?;
-        }
-        Ok(())
+        StoreError::sqlite(&self.path, e)
     }
 
     /// The database file.
@@ -590,7 +483,7 @@ impl Store {
                     .map_err(|e| self.err(e))?;
                 if n != 1 {
                     // Already closed: this would be a second closing bundle.
-                    return Err(StoreError { path: self.path.clone(), what: format!("journal row {id} is not open") });
+                    return Err(StoreError::new(&self.path, format!("journal row {id} is not open")));
                 }
             }
             if let Some((envelope, state)) = c.order {
@@ -761,23 +654,64 @@ impl Store {
         Ok(Some((first as u64, last as u64, sha)))
     }
 
-    /// A small state value.
+    /// A small state value (one the file system refused is read from
+    /// memory).
     pub fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        if let Some(v) = self.overlay.borrow().get(key) {
+            return Ok(Some(v.clone()));
+        }
         self.conn
             .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0))
             .optional()
             .map_err(|e| self.err(e))
     }
 
-    /// Sets a small state value.
+    /// Sets a small state value. When the file system is full the value is
+    /// kept in memory (and read back from there) until
+    /// [`Store::write_pending_state`] manages to store it.
     pub fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        match self.write_state(key, value) {
+            Ok(()) => {
+                self.overlay.borrow_mut().remove(key);
+                Ok(())
+            }
+            Err(e) if e.is_full() => {
+                self.overlay.borrow_mut().insert(key.to_string(), value.to_string());
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [key, value],
             )
+            .and_then(|mut stmt| stmt.execute([key, value]))
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+
+    /// Writes the state values kept in memory while the file system was
+    /// full, in one transaction. Returns how many are still waiting.
+    pub fn write_pending_state(&self) -> usize {
+        let pending: Vec<(String, String)> =
+            self.overlay.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        if pending.is_empty() {
+            return 0;
+        }
+        let written = (|| {
+            let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+            for (k, v) in &pending {
+                self.write_state(k, v)?;
+            }
+            tx.commit().map_err(|e| self.err(e))
+        })();
+        if written.is_ok() {
+            self.overlay.borrow_mut().clear();
+        }
+        self.overlay.borrow().len()
     }
 
     /// The open alert episode for `key`, if any.
@@ -864,18 +798,6 @@ fn row_to_alert(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertEpisode> {
         first_ms: r.get(3)?,
         last_alert_ms: r.get(4)?,
     })
-}
-
-fn read_head(state_dir: &Path) -> Option<ChainTip> {
-    let text = std::fs::read_to_string(state_dir.join(HEAD_FILE)).ok()?;
-    let (seq, sha) = text.trim().split_once(' ')?;
-    let sha = sha.trim();
-    let seq = seq.parse().ok()?;
-    (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| ChainTip { seq, sha256: sha.to_string() })
-}
-
-fn is_corruption(what: &str) -> bool {
-    what.contains("malformed") || what.contains("not a database") || what.contains("corrupt")
 }
 
 #[cfg(test)]
