@@ -243,6 +243,7 @@ fn agent(config_path: &Path, once: bool) -> i32 {
     };
     if once {
         let report = agent.cycle(&shutdown);
+        agent.log_unwritten();
         report.exit_code()
     } else {
         agent.run(&shutdown)

@@ -363,12 +363,21 @@ fn a_full_disk_keeps_records_pending_and_loses_nothing_stored() {
     assert!(r.error.as_deref().unwrap_or("").contains("full"), "{r:?}");
     assert!(r.pending > 0);
     let stored_before = s.chain_tip().unwrap().seq;
-    // Space comes back: everything pending is written, in order, nothing lost.
+    // Space comes back: everything pending is written, in order, nothing
+    // lost, after one alert that says how long the store was full.
     s.simulate_full_disk(1 << 30).unwrap();
-    let r = a.attest(&s, T0);
+    let r = a.attest(&s, T0 + 60_000);
     assert!(r.error.is_none());
-    assert_eq!(s.chain_tip().unwrap().seq, 5 + 200);
-    assert!(stored_before < 205);
+    assert_eq!(s.chain_tip().unwrap().seq, 5 + 200 + 1);
+    assert!(stored_before < 206);
+    let note = s.bundles_after(stored_before, 1).unwrap();
+    let note: serde_json::Value = serde_json::from_slice(&note[0].bytes).unwrap();
+    assert_eq!((note["kind"].as_str(), note["reason"].as_str()), (Some("alert"), Some("disk_full")), "{note}");
+    assert!(note["detail"].as_str().unwrap().contains("records waited in memory"), "{note}");
+    // One note per episode.
+    a.queue([rec(999, T0)]);
+    a.attest(&s, T0 + 120_000);
+    assert_eq!(s.chain_tip().unwrap().seq, 5 + 200 + 2);
     let v = verify_db(s.path(), key().public()).unwrap();
     assert!(v.ok(), "{:?}", v.problems);
 }

@@ -103,6 +103,8 @@ pub struct Attestor {
     summary_interval_ms: i64,
     pending: Vec<Record>,
     dropped: u64,
+    /// Since when the store has refused writes for lack of space (Unix ms).
+    full_since: Option<i64>,
 }
 
 /// State keys.
@@ -113,7 +115,7 @@ impl Attestor {
     /// An attestor that writes a summary at least every `summary_interval_secs`.
     pub fn new(writer: Writer, summary_interval_secs: u64) -> Attestor {
         let ms = i64::try_from(summary_interval_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-        Attestor { writer, summary_interval_ms: ms, pending: Vec::new(), dropped: 0 }
+        Attestor { writer, summary_interval_ms: ms, pending: Vec::new(), dropped: 0, full_since: None }
     }
 
     /// The writer (for prune bundles written by Flush).
@@ -121,9 +123,16 @@ impl Attestor {
         &self.writer
     }
 
-    /// Queues records for the next [`Attestor::attest`].
+    /// Queues records for the next [`Attestor::attest`]. An alert about a
+    /// condition already waiting replaces the older one (while the store is
+    /// down, a persisting condition is one record, not one per cycle).
     pub fn queue(&mut self, records: impl IntoIterator<Item = Record>) {
-        self.pending.extend(records);
+        for rec in records {
+            if let (Kind::Alert, Some(key)) = (rec.kind, rec.alert_key.as_deref()) {
+                self.pending.retain(|p| p.kind != Kind::Alert || p.alert_key.as_deref() != Some(key));
+            }
+            self.pending.push(rec);
+        }
         if self.pending.len() > MAX_PENDING {
             let excess = self.pending.len() - MAX_PENDING;
             self.pending.drain(..excess);
@@ -153,9 +162,34 @@ impl Attestor {
         }
     }
 
+    /// Notes that the store cannot take writes for lack of space (from
+    /// start-up, say); the episode is attested once space returns.
+    pub fn note_full(&mut self, now_ms: i64) {
+        self.full_since.get_or_insert(now_ms);
+    }
+
     /// Writes every queued record the policy lets through, oldest first.
     pub fn attest(&mut self, store: &Store, now_ms: i64) -> AttestReport {
         let mut report = AttestReport::default();
+        store.write_pending_state();
+        if let Some(since) = self.full_since {
+            // Written first once space is back (if it is not, it waits with
+            // the rest): how long the store was full and what waited.
+            let waiting = self.pending.len();
+            let mut rec = Record::alert(
+                "disk_full",
+                "disk_full",
+                format!(
+                    "the state file system was full from {} until this bundle; {waiting} records waited in memory (at most {MAX_PENDING})",
+                    crate::clock::rfc3339_ms(since)
+                ),
+                since,
+            );
+            rec.finished_ms = now_ms;
+            // Not an alert episode: the key would suppress the next one.
+            rec.alert_key = None;
+            self.pending.insert(0, rec);
+        }
         if self.dropped > 0 {
             let n = self.dropped;
             self.pending.insert(
@@ -196,6 +230,9 @@ impl Attestor {
             }
             match self.writer.append(store, &rec, None, now_ms) {
                 Ok(b) => {
+                    if rec.reason.as_deref() == Some("disk_full") && rec.alert_key.is_none() {
+                        self.full_since = None;
+                    }
                     report.written += 1;
                     log::info!("attest: bundle {} seq {}: {}", b.bundle_id, b.seq, rec.summary());
                     if let Some(key) = &rec.alert_key {
@@ -209,6 +246,9 @@ impl Attestor {
                     }
                 }
                 Err(e) => {
+                    if e.is_full() {
+                        self.full_since.get_or_insert(now_ms);
+                    }
                     report.error = Some(e.to_string());
                     self.pending.push(rec);
                     break;
@@ -216,6 +256,10 @@ impl Attestor {
             }
         }
         self.pending.extend(queue);
+        // The disk_full note is made afresh each attest while it lasts.
+        if self.full_since.is_some() {
+            self.pending.retain(|r| !(r.reason.as_deref() == Some("disk_full") && r.alert_key.is_none()));
+        }
         report.pending = self.pending.len();
         if report.written > 0 {
             if let Ok(tip) = store.chain_tip() {
@@ -237,5 +281,10 @@ impl Attestor {
     /// Records waiting for the store.
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Takes the records still waiting (at exit, to log them).
+    pub fn take_pending(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.pending)
     }
 }

@@ -91,6 +91,13 @@ impl Target {
     pub fn disruptive(&self) -> bool {
         matches!(self, Target::Rebuild(_))
     }
+
+    /// Targets whose crash recovery is only a re-check (nothing to roll
+    /// back): when the file system is full they may act with the journal
+    /// in memory. A rebuild or a firewall change never does.
+    pub fn safe_without_journal(&self) -> bool {
+        matches!(self, Target::Services(_) | Target::Backup | Target::Journald)
+    }
 }
 
 /// Everything a remediation needs.
@@ -173,10 +180,24 @@ impl Ctx<'_> {
     }
 }
 
-/// Runs one remediation to its end and writes its closing bundle. Returns
-/// the record written (or, if the store failed, the record and the error:
-/// the journal row stays open and the next start resolves it).
-pub fn remediate(ctx: &Ctx<'_>, target: &Target, order: Option<(&OrderRef, &str)>) -> (Record, Option<CheckResult>) {
+/// How a remediation ended, as its caller needs it.
+#[derive(Debug)]
+pub struct Remediated {
+    /// The closing record.
+    pub record: Record,
+    /// The check's result after the remediation, if it was re-checked.
+    pub post: Option<CheckResult>,
+    /// The closing bundle could not be written and no journal row will
+    /// resolve it: the caller must queue `record` for Attest (it waits in
+    /// memory until the store takes it).
+    pub unwritten: bool,
+}
+
+/// Runs one remediation to its end and writes its closing bundle. If the
+/// store cannot take the bundle, a journaled remediation's row stays open
+/// and the next start resolves it; an unjournaled one (a full file system)
+/// is marked [`Remediated::unwritten`].
+pub fn remediate(ctx: &Ctx<'_>, target: &Target, order: Option<(&OrderRef, &str)>) -> Remediated {
     let started_ms = ctx.clock.now_ms();
     let pre = ctx.check(target.check());
     remediate_from(ctx, target, order, pre, started_ms)
@@ -185,7 +206,7 @@ pub fn remediate(ctx: &Ctx<'_>, target: &Target, order: Option<(&OrderRef, &str)
 /// [`remediate`] for drift: when a fresh look at the check finds it
 /// compliant already (the last result was stale, or an operator fixed it),
 /// nothing is done and the fresh result comes back as `Err`.
-pub fn remediate_drift(ctx: &Ctx<'_>, target: &Target) -> Result<(Record, Option<CheckResult>), Box<CheckResult>> {
+pub fn remediate_drift(ctx: &Ctx<'_>, target: &Target) -> Result<Remediated, Box<CheckResult>> {
     let started_ms = ctx.clock.now_ms();
     let pre = ctx.check(target.check());
     if pre.verdict == Verdict::Compliant {
@@ -200,7 +221,7 @@ fn remediate_from(
     order: Option<(&OrderRef, &str)>,
     pre: CheckResult,
     started_ms: i64,
-) -> (Record, Option<CheckResult>) {
+) -> Remediated {
     let mut actions: Vec<CommandRecord> = Vec::new();
     let mut snapshot = json!({"pre_state": pre.observed, "mcp_reachable": ctx.mcp_reachable});
     if let Target::Rebuild(_) = target {
@@ -220,7 +241,13 @@ fn remediate_from(
     let envelope = order.map(|(o, _)| o.envelope_sha256.as_str());
     let source = if order.is_some() { "order" } else { "drift" };
     let id = match ctx.store.journal_open(&target.key(), source, envelope, &snapshot.to_string(), started_ms) {
-        Ok(id) => id,
+        Ok(id) => Some(id),
+        Err(e) if e.is_full() && order.is_none() && target.safe_without_journal() => {
+            // Recovering these after a crash is only a re-check, which the
+            // next cycle does anyway: heal with the journal kept in memory.
+            log::warn!("heal: the file system is full ({e}); {} proceeds with its journal in memory", target.key());
+            None
+        }
         Err(e) => {
             // No journal row, so nothing may change.
             let end = Ending::new(
@@ -234,18 +261,18 @@ fn remediate_from(
     };
     crate::crashpoint::hit("heal-journaled");
     let end = act_and_verify(ctx, target, &snapshot, id, &mut actions);
-    close(ctx, target, order, Some(id), &pre, actions, end, started_ms)
+    close(ctx, target, order, id, &pre, actions, end, started_ms)
 }
 
 fn act_and_verify(
     ctx: &Ctx<'_>,
     target: &Target,
     snapshot: &Value,
-    id: i64,
+    id: Option<i64>,
     actions: &mut Vec<CommandRecord>,
 ) -> Ending {
     let step = |s: &str| {
-        if let Err(e) = ctx.store.journal_step(id, s) {
+        if let Some(Err(e)) = id.map(|id| ctx.store.journal_step(id, s)) {
             log::warn!("heal: journal step {s}: {e}");
         }
     };
@@ -322,7 +349,10 @@ fn act_and_verify(
             };
             restore_firewall(ctx, snapshot, actions, why)
         }
-        Target::Rebuild(flake) => rebuild(ctx, flake, snapshot, id, actions),
+        Target::Rebuild(flake) => match id {
+            Some(id) => rebuild(ctx, flake, snapshot, id, actions),
+            None => Ending::new(Outcome::Failed, "store_error", "a rebuild never runs without a journal row", None),
+        },
     }
 }
 
@@ -412,7 +442,7 @@ fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRe
         crate::fsutil::follow_for(saved_path, &ctx.config.state_dir),
     )
     .map_err(|e| format!("{saved}: {e}"))
-        .and_then(|rules| managed_swap(ctx, actions, &rules, "restore"));
+    .and_then(|rules| managed_swap(ctx, actions, &rules, "restore"));
     let restore = match prepared {
         Ok(script) => ctx.nft_load(actions, &script),
         Err(e) => {
@@ -625,7 +655,7 @@ fn close(
     actions: Vec<CommandRecord>,
     end: Ending,
     started_ms: i64,
-) -> (Record, Option<CheckResult>) {
+) -> Remediated {
     let mut rec = Record::new(if order.is_some() { Kind::Order } else { Kind::Remediation }, end.outcome, started_ms);
     rec.check = Some(target.check());
     rec.reason = end.reason;
@@ -640,14 +670,24 @@ fn close(
         _ => "failed",
     };
     let closing = Closing { journal, order: order.map(|(o, _)| (o.envelope_sha256.as_str(), order_state)) };
-    match ctx.writer.append_closing(ctx.store, &rec, None, Some(&closing), rec.finished_ms) {
-        Ok(b) => log::info!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, rec.summary()),
-        Err(e) => log::error!(
-            "heal: cannot write the closing bundle ({e}); the journal stays open and is resolved at the next start"
-        ),
-    }
+    let unwritten = match ctx.writer.append_closing(ctx.store, &rec, None, Some(&closing), rec.finished_ms) {
+        Ok(b) => {
+            log::info!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, rec.summary());
+            false
+        }
+        Err(e) if journal.is_some() => {
+            log::error!(
+                "heal: cannot write the closing bundle ({e}); the journal stays open and is resolved at the next start"
+            );
+            false
+        }
+        Err(e) => {
+            log::error!("heal: cannot write the closing bundle ({e}); it waits in memory for the store");
+            true
+        }
+    };
     crate::crashpoint::hit("heal-closed");
-    (rec, end.post)
+    Remediated { record: rec, post: end.post, unwritten }
 }
 
 /// Resolves journal rows left open by a crash: verifies, rolls back where
@@ -769,7 +809,5 @@ fn close_recovered(
         envelope_sha256: e.clone(),
     });
     let pre = CheckResult::from_observed(target.check(), snapshot["pre_state"].clone());
-    let (rec, _) =
-        close(ctx, target, order.as_ref().map(|o| (o, "")), Some(row.id), &pre, actions, end, row.started_ms);
-    rec
+    close(ctx, target, order.as_ref().map(|o| (o, "")), Some(row.id), &pre, actions, end, row.started_ms).record
 }
