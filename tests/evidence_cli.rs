@@ -376,3 +376,30 @@ fn a_deleted_database_is_reported_and_old_orders_are_refused_as_possible_replays
     let out = once(&env);
     assert!(text(&out.stderr).contains("order/success"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_quiet_compliant_host_writes_one_cycle_bundle_per_summary_interval() {
+    let env = TestEnv::new();
+    // Logging's canary is random and every check's duration varies: none
+    // of that is a change.
+    for _ in 0..4 {
+        once(&env);
+    }
+    let store = compliance_agent::store::Store::open_read_only(&env.db()).unwrap();
+    let cycles: Vec<Value> = store
+        .bundles_after(0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.kind == "cycle")
+        .map(|b| serde_json::from_slice(&b.bytes).unwrap())
+        .collect();
+    assert_eq!(cycles.len(), 1, "{cycles:#?}");
+    // A real change is written at once.
+    drop(store);
+    env.host.set_unit("sshd.service", "failed");
+    env.host.fail_starts("sshd.service", true);
+    once(&env);
+    let store = compliance_agent::store::Store::open_read_only(&env.db()).unwrap();
+    let n = store.bundles_after(0, 1000).unwrap().iter().filter(|b| b.kind == "cycle").count();
+    assert_eq!(n, 2);
+}

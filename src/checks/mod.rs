@@ -167,6 +167,48 @@ impl CheckResult {
     }
 }
 
+impl CheckName {
+    /// Keys of this check's `observed` state that change without anything
+    /// having changed on the host: nonces (the logging canary) and clocks
+    /// (ages that grow by the hour, the newest backup's time). They are
+    /// evidence, but never a reason for a new `cycle` bundle.
+    pub fn volatile_observed(self) -> &'static [&'static str] {
+        match self {
+            CheckName::Logging => &["canary"],
+            CheckName::Backups => &["age_hours", "timestamp", "latest_snapshot", "manifest_sha256"],
+            CheckName::Patching => &["nixpkgs_age_days"],
+            CheckName::Services | CheckName::Firewall | CheckName::Encryption => &[],
+        }
+    }
+}
+
+/// What decides whether a cycle's results changed: per check its verdict,
+/// findings and observed state without the volatile keys — never its
+/// duration, its wording or a nonce. `results` maps check names to
+/// [`CheckResult::summary`] values.
+pub fn change_key(results: &Value) -> Value {
+    let Some(map) = results.as_object() else { return results.clone() };
+    let mut out = serde_json::Map::new();
+    for (name, summary) in map {
+        let mut observed = summary.get("observed").cloned().unwrap_or(Value::Null);
+        if let (Some(check), Some(obj)) = (CheckName::parse(name), observed.as_object_mut()) {
+            for key in check.volatile_observed() {
+                obj.remove(*key);
+            }
+        }
+        out.insert(
+            name.clone(),
+            json!({
+                "verdict": summary.get("verdict"),
+                "drift": summary.get("drift"),
+                "findings": summary.get("findings"),
+                "observed": observed,
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
 /// Everything a check needs from outside.
 pub struct Env<'a> {
     /// The validated configuration.
@@ -305,4 +347,27 @@ pub fn run(check: CheckName, env: &Env<'_>) -> CheckResult {
         };
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results(units: &str, canary: &str, ms: u64, age: u64) -> Value {
+        json!({
+            "services": {"verdict": "compliant", "drift": false, "findings": [], "detail": "compliant",
+                         "observed": {"units": {"sshd.service": units}}, "duration_ms": ms},
+            "logging": {"verdict": "compliant", "drift": false, "findings": [], "detail": format!("canary {canary}"),
+                        "observed": {"journald": "active", "canary": canary, "found": true}, "duration_ms": ms + 3},
+            "backups": {"verdict": "compliant", "drift": false, "findings": [], "detail": "compliant",
+                        "observed": {"source": "restic", "age_hours": age}, "duration_ms": 1},
+        })
+    }
+
+    #[test]
+    fn change_is_decided_on_verdicts_and_facts_not_timings_or_nonces() {
+        let a = change_key(&results("active", "canary 01", 4, 1));
+        assert_eq!(a, change_key(&results("active", "canary 02", 9, 5)), "timings, nonces and ages changed only");
+        assert_ne!(a, change_key(&results("failed", "canary 01", 4, 1)), "a unit's state is a fact");
+    }
 }

@@ -142,9 +142,11 @@ impl Attestor {
 
     /// Adds a `cycle` record if the results changed or the summary is due.
     /// `results` is the per-check result object; `outcome` the cycle's.
+    /// "Changed" is decided on [`crate::checks::change_key`]: verdicts,
+    /// findings and observed facts, never durations or nonces.
     pub fn cycle(&mut self, store: &Store, rec: Record, now_ms: i64) {
-        let results = rec.results.as_ref().map(|r| r.to_string()).unwrap_or_default();
-        let hash = sha256_hex(format!("{:?}|{}", rec.outcome, results).as_bytes());
+        let key = rec.results.as_ref().map(|r| crate::checks::change_key(r).to_string()).unwrap_or_default();
+        let hash = sha256_hex(format!("{:?}|{key}", rec.outcome).as_bytes());
         let last_hash = store.get_state(LAST_CYCLE_HASH).ok().flatten();
         let last_ms = store.get_state(LAST_CYCLE_MS).ok().flatten().and_then(|v| v.parse::<i64>().ok());
         let changed = last_hash.as_deref() != Some(hash.as_str());
