@@ -123,10 +123,10 @@ pub struct CycleReport {
 
 impl CycleReport {
     /// Exit status for `--once`: 0 compliant (or healed), 1 otherwise,
-    /// [`crate::EXIT_STORE_LOST`] when the database vanished.
+    /// [`crate::EXIT_IOERR`] when the database vanished.
     pub fn exit_code(&self) -> i32 {
         if self.store_lost.is_some() {
-            crate::EXIT_STORE_LOST
+            crate::EXIT_IOERR
         } else if self.drift_remaining || self.action_failed || self.pending_evidence > 0 {
             crate::EXIT_DRIFT
         } else {
@@ -1149,7 +1149,7 @@ impl Agent {
             let report = self.cycle(shutdown);
             if report.store_lost.is_some() {
                 self.notifier.stopping("state database lost");
-                return crate::EXIT_STORE_LOST;
+                return crate::EXIT_IOERR;
             }
             if report.interrupted || shutdown.requested() {
                 break;

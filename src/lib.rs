@@ -25,6 +25,7 @@ pub mod orders;
 pub mod rand;
 pub mod signals;
 pub mod status;
+pub mod stdout;
 pub mod store;
 pub mod sys;
 pub mod validate;
@@ -36,9 +37,10 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_DRIFT: i32 = 1;
 /// Exit status: usage error.
 pub const EXIT_USAGE: i32 = 2;
-/// Exit status: the state database was deleted or replaced under the
-/// running agent (sysexits EX_IOERR); the next start recovers.
-pub const EXIT_STORE_LOST: i32 = 74;
+/// Exit status: an I/O error (sysexits EX_IOERR): the state database was
+/// deleted or replaced under the running agent (the next start recovers),
+/// or standard output could not be written.
+pub const EXIT_IOERR: i32 = 74;
 /// Exit status: evidence verification failed (sysexits EX_DATAERR).
 pub const EXIT_DATAERR: i32 = 65;
 /// Exit status: configuration error (sysexits EX_CONFIG).

@@ -9,7 +9,9 @@ use compliance_agent::keys::{self, SigningKey};
 use compliance_agent::notify::Notifier;
 use compliance_agent::signals::Shutdown;
 use compliance_agent::status::Status;
-use compliance_agent::{build_info, logging, store, EXIT_CONFIG, EXIT_DATAERR, EXIT_DRIFT, EXIT_OK, EXIT_USAGE};
+use compliance_agent::{
+    build_info, logging, out, outln, store, EXIT_CONFIG, EXIT_DATAERR, EXIT_DRIFT, EXIT_OK, EXIT_USAGE,
+};
 use std::path::Path;
 
 fn main() {
@@ -31,11 +33,11 @@ fn main() {
             EXIT_USAGE
         }
         Ok(Command::Help) => {
-            print!("{USAGE}");
+            out!("{USAGE}");
             EXIT_OK
         }
         Ok(Command::Version) => {
-            println!("compliance-agent {}", build_info().version_line());
+            outln!("compliance-agent {}", build_info().version_line());
             EXIT_OK
         }
         Ok(Command::Keygen { out }) => keygen(&out),
@@ -83,18 +85,18 @@ fn check(config_path: &Path, json: bool) -> i32 {
                 v
             }).collect::<Vec<_>>(),
         });
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!("{:<12} {:<10} {:>8}  DETAIL", "CHECK", "RESULT", "MS");
+        outln!("{:<12} {:<10} {:>8}  DETAIL", "CHECK", "RESULT", "MS");
         for r in &results {
             let verdict = match r.verdict {
                 Verdict::Compliant => "ok",
                 Verdict::Drift => "DRIFT",
                 Verdict::Error => "ERROR",
             };
-            println!("{:<12} {:<10} {:>8}  {}", r.check.as_str(), verdict, r.duration_ms, r.detail);
+            outln!("{:<12} {:<10} {:>8}  {}", r.check.as_str(), verdict, r.duration_ms, r.detail);
         }
-        println!("{}", if compliant { "compliant" } else { "NOT compliant" });
+        outln!("{}", if compliant { "compliant" } else { "NOT compliant" });
     }
     if compliant {
         EXIT_OK
@@ -120,9 +122,9 @@ fn status(config_path: &Path, json: bool) -> i32 {
         }
     };
     if json {
-        println!("{}", st.to_json());
+        outln!("{}", st.to_json());
     } else {
-        print!("{}", st.to_text());
+        out!("{}", st.to_text());
     }
     if st.exit_code() == Some(EXIT_OK) {
         EXIT_OK
@@ -134,7 +136,7 @@ fn status(config_path: &Path, json: bool) -> i32 {
 fn export(db: &Path, dir: &Path) -> i32 {
     match compliance_agent::evidence::verify::export(db, dir) {
         Ok(n) => {
-            println!("exported {n} bundles to {}", dir.display());
+            outln!("exported {n} bundles to {}", dir.display());
             EXIT_OK
         }
         Err(e) => {
@@ -167,14 +169,14 @@ fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
         }
         Ok(v) => {
             for p in &v.problems {
-                println!("FAIL {p}");
+                outln!("FAIL {p}");
             }
             let range = v.range.map(|(a, b)| format!("seq {a}..={b}")).unwrap_or_else(|| "no bundles".into());
             if v.ok() {
-                println!("OK {} bundles ({range}): every signature verifies and the chain is intact", v.checked);
+                outln!("OK {} bundles ({range}): every signature verifies and the chain is intact", v.checked);
                 EXIT_OK
             } else {
-                println!("FAILED {} problems in {} bundles ({range})", v.problems.len(), v.checked);
+                outln!("FAILED {} problems in {} bundles ({range})", v.problems.len(), v.checked);
                 EXIT_DATAERR
             }
         }
@@ -184,7 +186,7 @@ fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
 fn keygen(out: &Path) -> i32 {
     match keys::keygen(out) {
         Ok(public) => {
-            println!("wrote {} (mode 0600) and {}", out.display(), public.display());
+            outln!("wrote {} (mode 0600) and {}", out.display(), public.display());
             EXIT_OK
         }
         Err(e) => {

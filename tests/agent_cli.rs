@@ -273,3 +273,40 @@ fn a_broken_tool_is_an_error_not_drift_or_compliance() {
     assert_eq!(services["verdict"], "error", "{services}");
     assert_eq!(services["drift"], serde_json::Value::Null);
 }
+
+/// Runs the agent with its stdout a pipe whose reader is already gone
+/// (`compliance-agent … | true`, deterministically).
+fn with_closed_stdout(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = Command::new(agent_bin());
+    cmd.args(args).stdin(std::process::Stdio::null()).stdout(writer).stderr(std::process::Stdio::piped());
+    let mut g = Guard::spawn(&mut cmd);
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut g.child().stderr.take().unwrap(), &mut err).unwrap();
+    let status = g.wait_within(Duration::from_secs(60), "agent writing to a closed pipe");
+    std::process::Output { status, stdout: Vec::new(), stderr: err.into_bytes() }
+}
+
+#[test]
+fn a_closed_stdout_ends_the_program_quietly_like_coreutils() {
+    use std::os::unix::process::ExitStatusExt;
+    let env = TestEnv::new();
+    env.run(&["--once"]);
+    let config = env.config.display().to_string();
+    let db = env.db().display().to_string();
+    let key = env.pubkey_pem().display().to_string();
+    for args in [
+        vec!["--help"],
+        vec!["--version"],
+        vec!["--config", &config, "check", "--json"],
+        vec!["--config", &config, "check"],
+        vec!["--config", &config, "status"],
+        vec!["evidence", "verify", "--db", &db, "--pubkey", &key],
+    ] {
+        let out = with_closed_stdout(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.signal(), Some(13), "{args:?}: {:?}\n{err}", out.status);
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}

@@ -330,7 +330,7 @@ pub fn canonical_main(not_netns: &str, nft: &Path, baseline: &Path) -> i32 {
         eprintln!("Error: nft list {}", tool_failure(&list));
         return 1;
     }
-    print!("{}", list.stdout_text());
+    crate::out!("{}", list.stdout_text());
     0
 }
 
