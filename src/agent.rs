@@ -35,12 +35,19 @@ use crate::heal::{remediate, remediate_drift, Ctx as HealCtx, Target};
 use crate::keys::SigningKey;
 use crate::mcp::{McpClient, Transport};
 use crate::notify::Notifier;
-use crate::orders::intake::{intake, order_ref, refusal_record, Intake};
+use crate::orders::intake::{intake, order_ref, refusal_record, unauthenticated, unauthenticated_summary, Intake};
 use crate::orders::{verify, Action, Order, Policy, Reason, Refusal, Verdict};
 use crate::signals::{Shutdown, Wake};
 use crate::store::Store;
 use std::fmt;
 use std::time::{Duration, Instant};
+
+/// Unauthenticated refusals per hour above which an `order_flood` alert
+/// is raised (an MCP bug sends a few; an attacker sends the maximum).
+pub const REFUSAL_FLOOD: u64 = 64;
+
+/// State key: the refusal-rate window, `<start ms> <count>`.
+const REFUSAL_WINDOW: &str = "orders.unsigned_window";
 
 /// The loop's states, in cycle order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -426,6 +433,7 @@ impl Agent {
             self.enter(state, next);
             if next == State::Idle {
                 cycle.report.pending_evidence = self.attestor.pending();
+                self.store.sync_head();
                 return cycle.report;
             }
             let started = Instant::now();
@@ -546,6 +554,7 @@ impl Agent {
             Err(e) => log::warn!("poll: cannot close alert episodes: {e}"),
         }
         let (mut accepted, mut refused, mut duplicate) = (0, 0, 0);
+        let mut unsigned: Vec<Refusal> = Vec::new();
         for bytes in &envelopes {
             match intake(&self.store, bytes, &self.policy, now_ms.div_euclid(1000)) {
                 Ok(Intake::Queued(o)) => {
@@ -557,7 +566,11 @@ impl Agent {
                     refused += 1;
                     let rec = refusal_record(&r, now_ms);
                     log::warn!("poll: refused envelope: {}", rec.summary());
-                    cycle.records.push(rec);
+                    if unauthenticated(&r) {
+                        unsigned.push(r);
+                    } else {
+                        cycle.records.push(rec);
+                    }
                 }
                 Err(e) => {
                     // Not recorded: the MCP lists the order again next cycle.
@@ -570,8 +583,48 @@ impl Agent {
             "poll: {} envelopes: {accepted} accepted, {refused} refused, {duplicate} already seen",
             envelopes.len()
         );
+        // Junk nobody signed: one bundle per poll, and an alert when it
+        // comes faster than an MCP with a bug would send it.
+        cycle.records.extend(unauthenticated_summary(&unsigned, now_ms));
+        self.watch_refusal_rate(cycle, unsigned.len(), now_ms);
         cycle.run_checks_ordered =
             self.queued().iter().any(|(_, o)| matches!(o.as_ref().map(|o| &o.action), Ok(Action::RunChecks)));
+    }
+
+    /// Counts unauthenticated refusals per hour; above [`REFUSAL_FLOOD`]
+    /// an `order_flood` alert episode is open (re-alerted at most once per
+    /// summary interval), closed by the first hour at or below it.
+    fn watch_refusal_rate(&mut self, cycle: &mut Cycle, new: usize, now_ms: i64) {
+        const WINDOW_MS: i64 = 3_600_000;
+        let (start, count) = self
+            .store
+            .get_state(REFUSAL_WINDOW)
+            .ok()
+            .flatten()
+            .and_then(|v| v.split_once(' ').and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<u64>().ok()?))))
+            .unwrap_or((now_ms, 0));
+        let (start, count) = if now_ms.saturating_sub(start) >= WINDOW_MS || start > now_ms {
+            if count <= REFUSAL_FLOOD {
+                let _ = self.store.clear_alerts("order_flood");
+            }
+            (now_ms, new as u64)
+        } else {
+            (start, count + new as u64)
+        };
+        if new > 0 || count > 0 {
+            self.store.put_state(REFUSAL_WINDOW, &format!("{start} {count}"));
+        }
+        if count > REFUSAL_FLOOD {
+            cycle.records.push(Record::alert(
+                "order_flood",
+                "refusal_flood",
+                format!(
+                    "{count} envelopes no configured key signed since {}: someone is feeding the MCP's orders; each poll's are summarised in one bundle",
+                    crate::clock::rfc3339_ms(start)
+                ),
+                now_ms,
+            ));
+        }
     }
 
     /// Queued orders, each verified again (a row in the database is not
@@ -1166,6 +1219,7 @@ impl Agent {
         // A short final flush so the stop bundle usually reaches the MCP.
         let mut last = Cycle::default();
         self.flush(&mut last, Duration::from_secs(5));
+        self.store.sync_head();
         self.log_unwritten();
         crate::EXIT_OK
     }

@@ -157,6 +157,8 @@ pub struct Store {
     /// Small-state writes the file system refused (full): kept in memory,
     /// read back first, written when space returns.
     overlay: std::cell::RefCell<std::collections::BTreeMap<String, String>>,
+    /// The seq this process last wrote to `chain.head`.
+    head_written: std::cell::Cell<Option<u64>>,
 }
 
 /// A bundle as the chain writer hands it to the store.
@@ -409,6 +411,21 @@ impl Store {
         self.conn
             .query_row("SELECT state FROM orders WHERE envelope_sha256 = ?1", [envelope_sha256], |r| r.get(0))
             .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Keeps at most `max` rows of envelopes no signature vouched for
+    /// (`order_id` unset), forgetting the oldest. Their rows only spare a
+    /// re-listed junk envelope a second report; replay defence rests on the
+    /// rows of verified orders, which this never touches.
+    pub fn cap_unsigned_orders(&self, max: u64) -> Result<usize, StoreError> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM orders WHERE order_id IS NULL AND rowid IN (
+                   SELECT rowid FROM orders WHERE order_id IS NULL ORDER BY first_seen DESC, rowid DESC
+                   LIMIT -1 OFFSET ?1)",
+            )
+            .and_then(|mut stmt| stmt.execute([max as i64]))
             .map_err(|e| self.err(e))
     }
 
@@ -786,7 +803,24 @@ impl Store {
     /// replacement chain can name where this one ended.
     pub fn write_head(&self, tip: &ChainTip) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        crate::fsutil::write_atomic(&dir.join(HEAD_FILE), format!("{} {}\n", tip.seq, tip.sha256).as_bytes(), 0o600)
+        crate::fsutil::write_atomic(&dir.join(HEAD_FILE), format!("{} {}\n", tip.seq, tip.sha256).as_bytes(), 0o600)?;
+        self.head_written.set(Some(tip.seq));
+        Ok(())
+    }
+
+    /// Brings `chain.head` up to the chain tip if bundles were appended
+    /// since it was last written (by Attest, a heal's closing bundle, a
+    /// prune checkpoint — whichever path appended them). Called once per
+    /// cycle: the file trails the tip by at most one cycle after a crash,
+    /// which the start-up check allows.
+    pub fn sync_head(&self) {
+        let Ok(tip) = self.chain_tip() else { return };
+        if tip.seq == 0 || self.head_written.get() == Some(tip.seq) {
+            return;
+        }
+        if let Err(e) = self.write_head(&tip) {
+            log::warn!("cannot update {}: {e}", HEAD_FILE);
+        }
     }
 }
 
@@ -873,6 +907,41 @@ mod tests {
         // A duplicate insert is an error, not a silent overwrite.
         s.remember_order(&seen("h3", None, "rejected")).unwrap();
         assert!(s.remember_order(&seen("h3", None, "rejected")).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod unsigned_tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_refusals_are_capped_and_verified_orders_never_touched() {
+        let dir = std::env::temp_dir().join(format!("store-unsigned-{}", std::process::id()));
+        let s = Store::open_in(&dir).unwrap();
+        fn row<'a>(hash: &'a str, id: Option<&'a str>, t: i64) -> SeenOrder<'a> {
+            SeenOrder {
+                envelope_sha256: hash,
+                order_id: id,
+                state: "rejected",
+                reason: Some("unknown_key"),
+                action: None,
+                keyid: None,
+                expires_at: None,
+                envelope: None,
+                now: t,
+                keep_until: t + 1000,
+            }
+        }
+        s.remember_order(&row("signed", Some("o-1"), 0)).unwrap();
+        for i in 0..10 {
+            s.remember_order(&row(&format!("junk-{i}"), None, i)).unwrap();
+        }
+        assert_eq!(s.cap_unsigned_orders(4).unwrap(), 6);
+        // The newest four junk rows and the verified order remain.
+        assert!(s.envelope_seen("signed").unwrap());
+        assert!(s.envelope_seen("junk-9").unwrap() && s.envelope_seen("junk-6").unwrap());
+        assert!(!s.envelope_seen("junk-5").unwrap());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -264,11 +264,7 @@ impl Attestor {
         }
         report.pending = self.pending.len();
         if report.written > 0 {
-            if let Ok(tip) = store.chain_tip() {
-                if let Err(e) = store.write_head(&tip) {
-                    log::warn!("attest: cannot update {}: {e}", crate::store::HEAD_FILE);
-                }
-            }
+            store.sync_head();
         }
         report
     }

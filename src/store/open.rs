@@ -125,6 +125,10 @@ impl Store {
         }
         store.configure()?;
         store.migrate()?;
+        if head.is_none() {
+            // An intact database whose chain.head was lost: write it again.
+            store.sync_head();
+        }
         Ok((store, None))
     }
 
@@ -406,6 +410,7 @@ impl Store {
             exclusive,
             identity,
             overlay: std::cell::RefCell::new(std::collections::BTreeMap::new()),
+            head_written: std::cell::Cell::new(None),
         }
     }
 }
