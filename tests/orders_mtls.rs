@@ -129,7 +129,9 @@ fn every_rejection_reason_over_mtls() {
     let out = once(&env);
     assert_eq!(out.status.code(), Some(0));
     let ev = evidence(&out);
-    for (reason, bytes) in &cases {
+    // Refusals after a signature verified: one bundle each.
+    let (unsigned, signed) = cases.split_at(3);
+    for (reason, bytes) in signed {
         let hash = &compliance_agent::encoding::sha256_hex(bytes)[..16];
         assert!(
             ev.iter()
@@ -137,12 +139,95 @@ fn every_rejection_reason_over_mtls() {
             "no rejected/{reason} evidence in {ev:#?}"
         );
     }
-    assert_eq!(ev.len(), cases.len(), "{ev:#?}");
+    // Those no signature vouched for: one bundle for the poll, naming each
+    // envelope and its reason.
+    assert_eq!(ev.len(), signed.len() + 1, "{ev:#?}");
+    let summary = unsigned_summaries(&env);
+    assert_eq!(summary.len(), 1, "{summary:#?}");
+    assert_eq!(summary[0]["reason"], "unauthenticated");
+    assert_eq!(summary[0]["pre_state"]["unauthenticated_envelopes"], json!(3));
+    for (reason, bytes) in unsigned {
+        let hash = compliance_agent::encoding::sha256_hex(bytes);
+        assert!(
+            summary[0]["pre_state"]["envelopes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["envelope_sha256"] == hash.as_str() && e["reason"] == *reason),
+            "{reason} {hash} not listed: {:#}",
+            summary[0]
+        );
+    }
     assert_host_untouched(&env);
     // Re-listed refused envelopes are not reported again.
     let out = once(&env);
     assert!(evidence(&out).is_empty(), "{:#?}", evidence(&out));
     assert!(stderr(&out).contains("8 already seen"));
+}
+
+/// The order bundles that summarise unauthenticated refusals.
+fn unsigned_summaries(env: &TestEnv) -> Vec<Value> {
+    let store = compliance_agent::store::Store::open_read_only(&env.db()).unwrap();
+    store
+        .bundles_after(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .map(|b| serde_json::from_slice::<Value>(&b.bytes).unwrap())
+        .filter(|b| b["kind"] == "order" && !b["pre_state"]["unauthenticated_envelopes"].is_null())
+        .collect()
+}
+
+#[test]
+fn a_flood_of_unsigned_envelopes_is_one_bundle_per_poll_and_an_alert() {
+    let (server, env) = setup();
+    let rogue = SigningKey::from_seed([3u8; 32]);
+    let junk = |poll: u32| -> Vec<Vec<u8>> {
+        (0..63)
+            .map(|i| {
+                sign(
+                    payload(&format!("o-{poll}-{i}"), "run_checks", json!({})).to_string().as_bytes(),
+                    &[("rogue", &rogue)],
+                )
+            })
+            .collect()
+    };
+    // Among the junk, one real order: it is still accepted and run.
+    let mut first = junk(1);
+    first.push(envelope(&payload("o-real", "run_checks", json!({}))));
+    server.set_orders(first);
+    let out = once(&env);
+    assert!(stderr(&out).contains("order/success") && stderr(&out).contains("order=o-real"), "{}", stderr(&out));
+    let second = junk(2);
+    server.set_orders(second.clone());
+    once(&env);
+    let summaries = unsigned_summaries(&env);
+    assert_eq!(summaries.len(), 2, "one bundle per poll");
+    for s in &summaries {
+        assert_eq!(s["reason"], "unknown_key");
+        assert_eq!(s["pre_state"]["unauthenticated_envelopes"], json!(63));
+        assert_eq!(s["pre_state"]["envelopes"].as_array().unwrap().len(), 16);
+        assert_eq!(s["pre_state"]["not_listed"], json!(47));
+    }
+    // 126 in an hour: an alert says so.
+    let store = compliance_agent::store::Store::open_read_only(&env.db()).unwrap();
+    let alerts: Vec<Value> = store
+        .bundles_after(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .map(|b| serde_json::from_slice::<Value>(&b.bytes).unwrap())
+        .filter(|b| b["reason"] == "refusal_flood")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    // The junk re-listed is not reported again, and the real order cannot be
+    // replayed with other bytes.
+    let mut replay = payload("o-real", "run_checks", json!({}));
+    replay["ttl_secs"] = json!(901);
+    let mut again = second;
+    again.push(envelope(&replay));
+    server.set_orders(again);
+    let out = once(&env);
+    assert!(stderr(&out).contains("reason=replay") && stderr(&out).contains("order=o-real"), "{}", stderr(&out));
+    assert_eq!(unsigned_summaries(&env).len(), 2);
 }
 
 #[test]

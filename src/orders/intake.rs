@@ -20,6 +20,13 @@ pub const NOT_BEFORE: &str = "orders.not_before";
 /// Extra time refusal rows are remembered beyond expiry + skew.
 const REMEMBER_EXTRA_SECS: i64 = 86_400;
 
+/// Rows kept for envelopes no signature vouched for (see
+/// [`Store::cap_unsigned_orders`]).
+const MAX_UNSIGNED_ROWS: u64 = 4096;
+
+/// Hashes listed in one poll's summary of unauthenticated refusals.
+pub const MAX_LISTED_REFUSALS: usize = 16;
+
 /// What happened to one envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intake {
@@ -79,9 +86,56 @@ pub fn intake(store: &Store, bytes: &[u8], policy: &Policy, now: i64) -> Result<
         Verdict::Refused(refusal) => {
             let keep = refusal.expires_at.unwrap_or(now.saturating_add(max_ttl)).max(now);
             remember_refusal(store, &refusal, now, keep.saturating_add(skew + REMEMBER_EXTRA_SECS))?;
+            if unauthenticated(&refusal) {
+                store.cap_unsigned_orders(MAX_UNSIGNED_ROWS)?;
+            }
             Ok(Intake::Refused(refusal))
         }
     }
+}
+
+/// A refusal made before any signature by a configured key verified
+/// (`malformed` envelopes, `unknown_key`, `bad_signature`): nobody we trust
+/// stands behind its bytes, so anyone who can reach the MCP's front end can
+/// produce any number of them.
+pub fn unauthenticated(r: &Refusal) -> bool {
+    r.keyid.is_none()
+}
+
+/// One poll's unauthenticated refusals as one record, however many there
+/// were: their count by reason and the first [`MAX_LISTED_REFUSALS`]
+/// envelope hashes with their reasons (in `pre_state`). A single refusal
+/// keeps the shape every refusal had (its `order` names the envelope).
+pub fn unauthenticated_summary(refusals: &[Refusal], now_ms: i64) -> Option<Record> {
+    let first = refusals.first()?;
+    let mut by_reason: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for r in refusals {
+        *by_reason.entry(r.reason.as_str()).or_default() += 1;
+    }
+    let reason = if by_reason.len() == 1 { first.reason.as_str() } else { "unauthenticated" };
+    let listed: Vec<serde_json::Value> = refusals
+        .iter()
+        .take(MAX_LISTED_REFUSALS)
+        .map(|r| serde_json::json!({"envelope_sha256": r.envelope_sha256, "reason": r.reason.as_str()}))
+        .collect();
+    let counts: Vec<String> = by_reason.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let mut rec = if refusals.len() == 1 {
+        refusal_record(first, now_ms)
+    } else {
+        Record::new(Kind::Order, Outcome::Rejected, now_ms).reason(reason).detail(format!(
+            "{} envelopes refused before any signature verified ({}); {} of their hashes listed",
+            refusals.len(),
+            counts.join(", "),
+            listed.len()
+        ))
+    };
+    rec.pre_state = Some(serde_json::json!({
+        "unauthenticated_envelopes": refusals.len(),
+        "by_reason": by_reason,
+        "envelopes": listed,
+        "not_listed": refusals.len().saturating_sub(MAX_LISTED_REFUSALS),
+    }));
+    Some(rec)
 }
 
 fn remember_refusal(store: &Store, r: &Refusal, now: i64, keep_until: i64) -> Result<(), StoreError> {
