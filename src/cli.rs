@@ -96,8 +96,10 @@ Usage:
 Options:
   --config PATH   configuration file (default /etc/compliance-agent/config.json)
 
-Exit status: 0 compliant or healed, 1 drift remains or an action failed,
-2 usage error, 65 evidence verification failed, 78 configuration error.
+Exit status: 0 compliant or healed, 1 drift remains, an action failed or
+evidence could not be stored, 2 usage error, 65 evidence verification
+failed, 74 state database lost under the running agent (or stdout
+unwritable), 78 configuration error.
 ";
 
 /// Parses the arguments after the program name.

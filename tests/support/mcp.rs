@@ -271,6 +271,18 @@ fn evidence_reply(body: &[u8], behaviour: &Behaviour, state: &Mutex<State>) -> (
 }
 
 /// Reads one HTTP/1.1 request: head text and body (Content-Length only).
+/// One read, retried when interrupted: a read with a timeout (SO_RCVTIMEO)
+/// fails with EINTR when the test process is stopped and continued (see
+/// support::notify), which is not the client going away.
+fn read_some(tls: &mut StreamOwned<ServerConnection, TcpStream>, chunk: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match tls.read(chunk) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 fn read_request(tls: &mut StreamOwned<ServerConnection, TcpStream>) -> std::io::Result<(String, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
@@ -278,7 +290,7 @@ fn read_request(tls: &mut StreamOwned<ServerConnection, TcpStream>) -> std::io::
         if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break p + 4;
         }
-        let n = tls.read(&mut chunk)?;
+        let n = read_some(tls, &mut chunk)?;
         if n == 0 {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a request"));
         }
@@ -296,7 +308,7 @@ fn read_request(tls: &mut StreamOwned<ServerConnection, TcpStream>) -> std::io::
         .unwrap_or(0);
     let mut body = buf[head_end..].to_vec();
     while body.len() < len {
-        let n = tls.read(&mut chunk)?;
+        let n = read_some(tls, &mut chunk)?;
         if n == 0 {
             break;
         }
