@@ -399,7 +399,10 @@ fn firewall_heal_applies_the_baseline_and_restores_when_the_mcp_is_cut_off() {
 /// Every bundle in the agent's database, exported with `evidence export`.
 fn exported_bundles(env: &TestEnv, label: &str) -> Vec<Value> {
     let dir = env.path().join(format!("export-{label}"));
-    let o = Command::new(agent_bin()).args(["evidence", "export", "--db"]).arg(env.db()).arg(&dir).output().unwrap();
+    let o = output_within(
+        Command::new(agent_bin()).args(["evidence", "export", "--db"]).arg(env.db()).arg(&dir),
+        RUN_LIMIT,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::read_dir(&dir)
         .unwrap()
@@ -480,7 +483,7 @@ fn an_order_whose_ruleset_includes_a_file_is_rejected_and_the_file_never_reaches
         agent = agent_bin().display(),
         cfg = env.config.display(),
     );
-    let o = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+    let o = output_within(Command::new(&unshare).args(["-rn", "bash", "-c", &script]), RUN_LIMIT);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let read = |name: &str| std::fs::read_to_string(env.path().join(name)).unwrap();
     let log = read("once.err");
@@ -546,7 +549,7 @@ fn a_baseline_nft_cannot_load_leaves_only_a_scrubbed_reason_in_evidence() {
         agent = agent_bin().display(),
         cfg = env.config.display(),
     );
-    let o = Command::new(&unshare).args(["-rn", "bash", "-c", &script]).output().unwrap();
+    let o = output_within(Command::new(&unshare).args(["-rn", "bash", "-c", &script]), RUN_LIMIT);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let read = |name: &str| std::fs::read_to_string(env.path().join(name)).unwrap();
     let check: Value = serde_json::from_str(&read("check.json")).unwrap();

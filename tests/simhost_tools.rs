@@ -4,12 +4,14 @@
 //! are written against (see tests/simhost/README.md for where each comes
 //! from), the state changes, and every scripted behaviour.
 
+#[path = "support/child.rs"]
+#[allow(dead_code, clippy::expect_used, clippy::unwrap_used)] // only the guard is used; test code may panic
+mod child;
 #[path = "support/simhost.rs"]
 mod simhost;
 
 use simhost::{SimHost, Volume, FLAKE_REF, NIXPKGS_REVISION, OTHER_REVISION, REVISION};
 use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, ExitStatus, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -647,19 +649,14 @@ fn once_is_consumed_and_subcommand_keys_win() {
 fn hang_blocks_until_killed() {
     let sim = SimHost::new();
     sim.behave_once("nixos-version", "hang");
-    let mut child = sim
-        .command("nixos-version")
-        .arg("--json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    assert!(wait_at_most(&mut child, Duration::from_millis(300)).is_none(), "hang returned");
+    let mut guard =
+        child::Guard::spawn(sim.command("nixos-version").arg("--json").stdout(Stdio::piped()).stderr(Stdio::piped()));
+    let child = guard.child();
+    assert!(wait_at_most(child, Duration::from_millis(300)).is_none(), "hang returned");
     // exec'd all the way down: the child itself is the sleeping process.
     assert_eq!(sim.hung_pids(), [child.id()]);
     child.kill().unwrap();
-    let status = wait_at_most(&mut child, Duration::from_millis(500)).expect("killed child still running");
+    let status = wait_at_most(child, Duration::from_millis(500)).expect("killed child still running");
     assert!(!status.success());
     // The one-shot was consumed: the next call answers at once.
     assert_eq!(run(&sim, "nixos-version", &[]).code, Some(0));
@@ -669,16 +666,11 @@ fn hang_blocks_until_killed() {
 fn hang_child_exits_but_leaves_a_process_holding_the_pipes() {
     let sim = SimHost::new();
     sim.behave_once("lsblk", "hang-child");
-    let mut child = sim
-        .command("lsblk")
-        .arg("--json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
+    let mut guard =
+        child::Guard::spawn(sim.command("lsblk").arg("--json").stdout(Stdio::piped()).stderr(Stdio::piped()));
+    let child = guard.child();
     let pgid = child.id();
-    let status = wait_at_most(&mut child, Duration::from_millis(1000)).expect("parent did not exit");
+    let status = wait_at_most(child, Duration::from_millis(1000)).expect("parent did not exit");
     assert!(status.success());
     let orphans = sim.hung_pids();
     assert_eq!(orphans.len(), 1);

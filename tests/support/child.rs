@@ -6,7 +6,7 @@
 //! waits for a child waits with a deadline, so a hung agent fails the test
 //! instead of hanging CI, and no daemon keeps running after CI ended.
 
-use super::simhost::{kill_process_group, process_alive};
+use super::simhost::kill_process_group;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -98,17 +98,27 @@ impl Guard {
         }
         let deadline = Instant::now() + limit;
         loop {
-            if !process_alive(self.id()) {
-                kill_process_group(self.id());
-                let s = self.child.wait().unwrap_or_else(|e| panic!("reaping {}: {e}", self.id()));
-                self.done = Some(s);
-                return self.done;
+            match compliance_agent::sys::has_exited(self.id()) {
+                Ok(false) => {}
+                Ok(true) => {
+                    // A zombie: its id is still ours; clear the group, then reap.
+                    kill_process_group(self.id());
+                    return self.reap();
+                }
+                // Already reaped through `child()`: wait returns its status.
+                Err(_) => return self.reap(),
             }
             if Instant::now() >= deadline {
                 return None;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    fn reap(&mut self) -> Option<ExitStatus> {
+        let s = self.child.wait().unwrap_or_else(|e| panic!("reaping {}: {e}", self.id()));
+        self.done = Some(s);
+        self.done
     }
 
     /// Waits at most `limit`, failing the test (and killing the child) if
@@ -123,8 +133,10 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if self.done.is_none() {
-            // Not reaped yet, so the group id is still ours to signal.
+        // Only a child nobody reaped yet (running, or a zombie) still owns
+        // its id: waitid(WNOWAIT) tells without reaping. One reaped through
+        // `child()` is left alone — its id may already name someone else.
+        if self.done.is_none() && compliance_agent::sys::has_exited(self.child.id()).is_ok() {
             kill_process_group(self.child.id());
             let _ = self.child.kill();
             let _ = self.child.wait();
