@@ -49,6 +49,32 @@ pub const REFUSAL_FLOOD: u64 = 64;
 /// State key: the refusal-rate window, `<start ms> <count>`.
 const REFUSAL_WINDOW: &str = "orders.unsigned_window";
 
+/// One hour of unauthenticated refusals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalWindow {
+    /// When the hour began (Unix ms).
+    pub start: i64,
+    /// Refusals counted in it.
+    pub count: u64,
+    /// The previous hour ended at or below [`REFUSAL_FLOOD`]: an open
+    /// `order_flood` episode is over.
+    pub close_episode: bool,
+}
+
+/// The refusal-rate window after a poll with `new` unauthenticated
+/// refusals: the same hour counts on, a new hour starts from `new` (a
+/// window dated in the future, after a clock step, starts over too).
+pub fn refusal_window(prev: Option<(i64, u64)>, new: u64, now_ms: i64) -> RefusalWindow {
+    const HOUR_MS: i64 = 3_600_000;
+    match prev {
+        Some((start, count)) if now_ms >= start && now_ms - start < HOUR_MS => {
+            RefusalWindow { start, count: count.saturating_add(new), close_episode: false }
+        }
+        Some((_, count)) => RefusalWindow { start: now_ms, count: new, close_episode: count <= REFUSAL_FLOOD },
+        None => RefusalWindow { start: now_ms, count: new, close_episode: true },
+    }
+}
+
 /// The loop's states, in cycle order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -209,6 +235,9 @@ pub struct Agent {
     last_checks: std::collections::BTreeMap<CheckName, (i64, checks::CheckResult)>,
     /// The exclusive lock on `state_dir` (held for the process's life).
     lock: Option<std::fs::File>,
+    /// Closing bundles of remediations the store refused (a full disk),
+    /// written as soon as it takes them.
+    unclosed: Vec<crate::heal::Unwritten>,
 }
 
 /// Creates `state_dir` (mode 0700) if needed and refuses one the agent
@@ -315,29 +344,32 @@ impl Agent {
         if let Some(r) = recovery {
             let last = match &r.last_known {
                 Some(t) => format!("its last known bundle was seq {} with sha256 {}", t.seq, t.sha256),
-                None => "its last bundle is unknown (no chain.head)".to_string(),
+                None => "its last bundle is unknown (no readable chain.head)".to_string(),
             };
-            let msg = format!(
-                "the state database was lost ({}; {}); a new chain starts here; {last}",
-                r.error,
-                if r.moved_to.exists() {
-                    format!("moved to {}", r.moved_to.display())
-                } else {
-                    "nothing to move aside".to_string()
-                }
-            );
-            // The replay history went with it: orders issued before now
-            // cannot be told from replays and are refused.
-            agent.store.put_state(crate::orders::intake::NOT_BEFORE, &agent.clock.now().to_string());
+            let moved = match &r.moved_to {
+                Some(p) => format!("moved to {}", p.display()),
+                None => "nothing to move aside".to_string(),
+            };
+            // The replay history went with it: the new database refuses
+            // orders issued before now (written when it was created).
+            let msg = format!("the state database was lost ({}; {moved}); a new chain starts here; {last}", r.error);
             log::error!("{msg}");
             // The first bundle of the new chain names the old one.
             let mut rec = Record::alert("store_corrupt", "store_corrupt", msg, agent.clock.now_ms());
             rec.pre_state = Some(serde_json::json!({
-                "old_database": r.moved_to.display().to_string(),
+                "old_database": r.moved_to.as_ref().map(|p| p.display().to_string()),
                 "last_known_seq": r.last_known.as_ref().map(|t| t.seq),
                 "last_known_sha256": r.last_known.as_ref().map(|t| t.sha256.clone()),
             }));
-            agent.attestor.queue([rec]);
+            // Before anything else can append (a heal's closing bundle).
+            agent.attestor.queue_first(rec);
+        }
+        // What start-up found is attested now, ahead of the first cycle's
+        // work: the loss is the new chain's first bundle.
+        let now_ms = agent.clock.now_ms();
+        let r = agent.attestor.attest(&agent.store, now_ms);
+        if let Some(e) = r.error {
+            log::error!("attest at start: {e}; {} records wait in memory", r.pending);
         }
         Ok(agent)
     }
@@ -393,6 +425,7 @@ impl Agent {
             flush_limits,
             last_checks: std::collections::BTreeMap::new(),
             lock: None,
+            unclosed: Vec::new(),
         }
     }
 
@@ -432,7 +465,7 @@ impl Agent {
             };
             self.enter(state, next);
             if next == State::Idle {
-                cycle.report.pending_evidence = self.attestor.pending();
+                cycle.report.pending_evidence = self.attestor.pending() + self.unclosed.len();
                 self.store.sync_head();
                 return cycle.report;
             }
@@ -591,36 +624,30 @@ impl Agent {
             self.queued().iter().any(|(_, o)| matches!(o.as_ref().map(|o| &o.action), Ok(Action::RunChecks)));
     }
 
-    /// Counts unauthenticated refusals per hour; above [`REFUSAL_FLOOD`]
-    /// an `order_flood` alert episode is open (re-alerted at most once per
-    /// summary interval), closed by the first hour at or below it.
+    /// Counts unauthenticated refusals per hour (see [`refusal_window`]);
+    /// above [`REFUSAL_FLOOD`] an `order_flood` alert episode is open
+    /// (re-alerted at most once per summary interval), closed by the first
+    /// hour at or below it.
     fn watch_refusal_rate(&mut self, cycle: &mut Cycle, new: usize, now_ms: i64) {
-        const WINDOW_MS: i64 = 3_600_000;
-        let (start, count) = self
-            .store
-            .get_state(REFUSAL_WINDOW)
-            .ok()
-            .flatten()
-            .and_then(|v| v.split_once(' ').and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<u64>().ok()?))))
-            .unwrap_or((now_ms, 0));
-        let (start, count) = if now_ms.saturating_sub(start) >= WINDOW_MS || start > now_ms {
-            if count <= REFUSAL_FLOOD {
-                let _ = self.store.clear_alerts("order_flood");
-            }
-            (now_ms, new as u64)
-        } else {
-            (start, count + new as u64)
-        };
-        if new > 0 || count > 0 {
-            self.store.put_state(REFUSAL_WINDOW, &format!("{start} {count}"));
+        let prev =
+            self.store.get_state(REFUSAL_WINDOW).ok().flatten().and_then(|v| {
+                v.split_once(' ').and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<u64>().ok()?)))
+            });
+        let w = refusal_window(prev, new as u64, now_ms);
+        if w.close_episode {
+            let _ = self.store.clear_alerts("order_flood");
         }
-        if count > REFUSAL_FLOOD {
+        if Some((w.start, w.count)) != prev {
+            self.store.put_state(REFUSAL_WINDOW, &format!("{} {}", w.start, w.count));
+        }
+        if w.count > REFUSAL_FLOOD {
             cycle.records.push(Record::alert(
                 "order_flood",
                 "refusal_flood",
                 format!(
-                    "{count} envelopes no configured key signed since {}: someone is feeding the MCP's orders; each poll's are summarised in one bundle",
-                    crate::clock::rfc3339_ms(start)
+                    "{} envelopes no configured key signed since {}: someone is feeding the MCP's orders; each poll's are summarised in one bundle",
+                    w.count,
+                    crate::clock::rfc3339_ms(w.start)
                 ),
                 now_ms,
             ));
@@ -663,7 +690,9 @@ impl Agent {
         // write their one closing bundle (this also settles their orders).
         // Done here, after READY: during boot the system is still starting
         // and its health cannot be judged yet.
-        match crate::heal::recover(&self.remediation_ctx(cycle.mcp_reachable)) {
+        self.write_unclosed();
+        let closing: Vec<i64> = self.unclosed.iter().filter_map(|u| u.journal).collect();
+        match crate::heal::recover(&self.remediation_ctx(cycle.mcp_reachable), &closing) {
             Ok(records) => {
                 for r in records {
                     log::warn!("heal: resolved an interrupted remediation: {}", r.summary());
@@ -888,9 +917,7 @@ impl Agent {
                 }
             };
             self.alert_if_failed(cycle, &rec, check, now_ms);
-            if unwritten {
-                cycle.records.push(rec.clone());
-            }
+            self.unclosed.extend(unwritten);
             if rec.outcome == Outcome::Success {
                 let _ = self.store.set_state(&key, "0 0");
             } else {
@@ -905,7 +932,24 @@ impl Agent {
         }
     }
 
+    /// Writes the closing bundles the store refused before, oldest first,
+    /// until it refuses again.
+    fn write_unclosed(&mut self) {
+        while let Some(u) = self.unclosed.first() {
+            match crate::heal::write_closing(self.attestor.writer(), &self.store, u, self.clock.now_ms()) {
+                Ok(()) => {
+                    self.unclosed.remove(0);
+                }
+                Err(e) => {
+                    log::warn!("heal: {} closing bundles still wait for the store: {e}", self.unclosed.len());
+                    break;
+                }
+            }
+        }
+    }
+
     fn attest(&mut self, cycle: &mut Cycle) {
+        self.write_unclosed();
         let now_ms = self.clock.now_ms();
         self.attestor.queue(cycle.records.drain(..));
         let outcome = if cycle.report.drift_remaining { Outcome::Alert } else { Outcome::Success };
@@ -1135,9 +1179,7 @@ impl Agent {
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
             let crate::heal::Remediated { record: rec, post, unwritten } = remediate(&ctx, &target, Some((&oref, "")));
             cycle.remediated.push(target.check());
-            if unwritten {
-                cycle.records.push(rec.clone());
-            }
+            self.unclosed.extend(unwritten);
             if let Some(previous) = previous_override {
                 if rec.outcome != Outcome::Success {
                     self.store.put_state(checks::firewall::BASELINE_OVERRIDE, &previous);
@@ -1202,6 +1244,7 @@ impl Agent {
             let report = self.cycle(shutdown);
             if report.store_lost.is_some() {
                 self.notifier.stopping("state database lost");
+                self.log_unwritten();
                 return crate::EXIT_IOERR;
             }
             if report.interrupted || shutdown.requested() {
@@ -1227,7 +1270,8 @@ impl Agent {
     /// At exit: records the store never took (the file system stayed full)
     /// would die with the process; they go to the log in full instead.
     pub fn log_unwritten(&mut self) {
-        let left = self.attestor.take_pending();
+        let mut left: Vec<Record> = self.unclosed.drain(..).map(|u| u.record).collect();
+        left.extend(self.attestor.take_pending());
         if left.is_empty() {
             return;
         }
@@ -1272,6 +1316,23 @@ mod tests {
             assert!(d >= Duration::from_secs(30) && d <= Duration::from_secs(90), "{d:?}");
         }
         assert_eq!(jittered(1, 50, 0), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn refusal_window_counts_an_hour_and_closes_the_episode_after_a_quiet_one() {
+        let h = 3_600_000;
+        assert_eq!(refusal_window(None, 3, 10), RefusalWindow { start: 10, count: 3, close_episode: true });
+        let w = refusal_window(Some((10, 60)), 10, 10 + h - 1);
+        assert_eq!((w.start, w.count, w.close_episode), (10, 70, false));
+        // The flood hour ended: a new hour starts; the episode stays open.
+        let w = refusal_window(Some((10, 70)), 0, 10 + h);
+        assert_eq!((w.start, w.count, w.close_episode), (10 + h, 0, false));
+        // A quiet hour ended: the episode closes, even with nothing new.
+        let w = refusal_window(Some((10 + h, 0)), 0, 10 + 2 * h);
+        assert!(w.close_episode);
+        // A window dated in the future (clock stepped back) starts over.
+        assert_eq!(refusal_window(Some((5 * h, 99)), 1, h).start, h);
+        assert_eq!(refusal_window(Some((0, u64::MAX)), 5, 1).count, u64::MAX);
     }
 
     #[test]

@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "agent.db";
 
+/// State key: orders issued before this Unix time are refused as possible
+/// replays (set when a new database replaces a lost history).
+pub const ORDERS_NOT_BEFORE: &str = "orders.not_before";
+
 /// A store failure, with the database path.
 #[derive(Debug)]
 pub struct StoreError {
@@ -25,24 +29,35 @@ pub struct StoreError {
     pub what: String,
     /// SQLite's result code, when SQLite said it.
     pub code: Option<rusqlite::ErrorCode>,
+    /// SQLite's extended result code, when SQLite said it.
+    pub extended: Option<i32>,
 }
 
 impl StoreError {
     /// An error about `path` that SQLite did not report.
     pub fn new(path: &Path, what: impl Into<String>) -> StoreError {
-        StoreError { path: path.to_path_buf(), what: what.into(), code: None }
+        StoreError { path: path.to_path_buf(), what: what.into(), code: None, extended: None }
     }
 
     /// An error SQLite reported about `path`.
     pub fn sqlite(path: &Path, e: rusqlite::Error) -> StoreError {
         let code = e.sqlite_error_code();
-        StoreError { path: path.to_path_buf(), what: e.to_string(), code }
+        let extended = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => Some(f.extended_code),
+            _ => None,
+        };
+        StoreError { path: path.to_path_buf(), what: e.to_string(), code, extended }
     }
 
-    /// The file system cannot take the write (full, or failing I/O): the
-    /// agent keeps what it meant to write in memory and retries.
+    /// The file system is full: SQLITE_FULL, or the shared-memory index
+    /// that could not be sized (how a full disk shows at open). Other I/O
+    /// errors are not called full (records still wait in memory for any
+    /// refused write, but only a full disk gets the degraded mode and the
+    /// `disk_full` note).
     pub fn is_full(&self) -> bool {
-        matches!(self.code, Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure))
+        /// SQLITE_IOERR_SHMSIZE.
+        const IOERR_SHMSIZE: i32 = 10 | (19 << 8);
+        self.code == Some(rusqlite::ErrorCode::DiskFull) || self.extended == Some(IOERR_SHMSIZE)
     }
 
     /// The file is damaged or not a database at all.
@@ -123,7 +138,7 @@ const MIGRATIONS: &[&str] = &[
     // "CAG1"), and index refusals of envelopes no signature vouched for
     // (their number is capped).
     "PRAGMA application_id = 1128351537;
-    CREATE INDEX orders_unsigned ON orders(first_seen) WHERE order_id IS NULL;",
+    CREATE INDEX orders_unsigned ON orders(first_seen) WHERE keyid IS NULL;",
 ];
 
 /// An open (or just opened) heal journal row.
@@ -152,6 +167,9 @@ pub struct Store {
     path: PathBuf,
     /// Opened in exclusive locking mode because the file system was full.
     exclusive: bool,
+    /// Reopening failed ([`Store::leave_degraded`]): the connection is a
+    /// placeholder and must not be used; [`Store::still_in_place`] says so.
+    poisoned: bool,
     /// Device and inode of the file when it was opened.
     identity: Option<(u64, u64)>,
     /// Small-state writes the file system refused (full): kept in memory,
@@ -235,8 +253,9 @@ pub struct AlertEpisode {
 /// What a corrupt database was replaced by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {
-    /// Where the unreadable database now is.
-    pub moved_to: PathBuf,
+    /// Where the unusable database (and whatever SQLite kept beside it) now
+    /// is; None when there was nothing to move (the file was missing).
+    pub moved_to: Option<PathBuf>,
     /// Why it was unreadable.
     pub error: String,
     /// The last chain tip recorded beside it (`chain.head`), if any.
@@ -415,14 +434,14 @@ impl Store {
     }
 
     /// Keeps at most `max` rows of envelopes no signature vouched for
-    /// (`order_id` unset), forgetting the oldest. Their rows only spare a
+    /// (`keyid` unset), forgetting the oldest. Their rows only spare a
     /// re-listed junk envelope a second report; replay defence rests on the
-    /// rows of verified orders, which this never touches.
+    /// rows of envelopes whose signature verified, which this never touches.
     pub fn cap_unsigned_orders(&self, max: u64) -> Result<usize, StoreError> {
         self.conn
             .prepare_cached(
-                "DELETE FROM orders WHERE order_id IS NULL AND rowid IN (
-                   SELECT rowid FROM orders WHERE order_id IS NULL ORDER BY first_seen DESC, rowid DESC
+                "DELETE FROM orders WHERE keyid IS NULL AND rowid IN (
+                   SELECT rowid FROM orders WHERE keyid IS NULL ORDER BY first_seen DESC, rowid DESC
                    LIMIT -1 OFFSET ?1)",
             )
             .and_then(|mut stmt| stmt.execute([max as i64]))
@@ -919,27 +938,29 @@ mod unsigned_tests {
     fn unsigned_refusals_are_capped_and_verified_orders_never_touched() {
         let dir = std::env::temp_dir().join(format!("store-unsigned-{}", std::process::id()));
         let s = Store::open_in(&dir).unwrap();
-        fn row<'a>(hash: &'a str, id: Option<&'a str>, t: i64) -> SeenOrder<'a> {
+        fn row<'a>(hash: &'a str, id: Option<&'a str>, keyid: Option<&'a str>, t: i64) -> SeenOrder<'a> {
             SeenOrder {
                 envelope_sha256: hash,
                 order_id: id,
                 state: "rejected",
                 reason: Some("unknown_key"),
                 action: None,
-                keyid: None,
+                keyid,
                 expires_at: None,
                 envelope: None,
                 now: t,
                 keep_until: t + 1000,
             }
         }
-        s.remember_order(&row("signed", Some("o-1"), 0)).unwrap();
+        s.remember_order(&row("signed", Some("o-1"), Some("k"), 0)).unwrap();
+        // Signed, but its payload was refused before an order id was read.
+        s.remember_order(&row("signed-malformed", None, Some("k"), 0)).unwrap();
         for i in 0..10 {
-            s.remember_order(&row(&format!("junk-{i}"), None, i)).unwrap();
+            s.remember_order(&row(&format!("junk-{i}"), None, None, i)).unwrap();
         }
         assert_eq!(s.cap_unsigned_orders(4).unwrap(), 6);
-        // The newest four junk rows and the verified order remain.
-        assert!(s.envelope_seen("signed").unwrap());
+        // The newest four junk rows and both signed envelopes remain.
+        assert!(s.envelope_seen("signed").unwrap() && s.envelope_seen("signed-malformed").unwrap());
         assert!(s.envelope_seen("junk-9").unwrap() && s.envelope_seen("junk-6").unwrap());
         assert!(!s.envelope_seen("junk-5").unwrap());
         std::fs::remove_dir_all(dir).unwrap();

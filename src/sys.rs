@@ -112,7 +112,8 @@ pub fn die_of_sigpipe() -> ! {
 }
 
 /// Bytes available to this process on the file system holding `path`
-/// (`statvfs(3)`: `f_bavail * f_frsize`).
+/// (`statvfs(3)`): `f_bfree` for root, which may write into the blocks
+/// reserved for it, else `f_bavail`; times `f_frsize`.
 pub fn free_bytes(path: &std::path::Path) -> io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())
@@ -126,7 +127,8 @@ pub fn free_bytes(path: &std::path::Path) -> io::Result<u64> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(st.f_bavail.saturating_mul(st.f_frsize))
+    let blocks = if euid() == 0 { st.f_bfree } else { st.f_bavail };
+    Ok(blocks.saturating_mul(st.f_frsize))
 }
 
 /// The kernel's view of the system clock (AU-8: time stamps).

@@ -282,10 +282,16 @@ fn with_closed_stdout(args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(agent_bin());
     cmd.args(args).stdin(std::process::Stdio::null()).stdout(writer).stderr(std::process::Stdio::piped());
     let mut g = Guard::spawn(&mut cmd);
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut g.child().stderr.take().unwrap(), &mut err).unwrap();
+    // Drained beside the bounded wait, so a hung agent fails the test.
+    let mut pipe = g.child().stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
+        err
+    });
     let status = g.wait_within(Duration::from_secs(60), "agent writing to a closed pipe");
-    std::process::Output { status, stdout: Vec::new(), stderr: err.into_bytes() }
+    drop(g);
+    std::process::Output { status, stdout: Vec::new(), stderr: reader.join().unwrap().into_bytes() }
 }
 
 #[test]

@@ -381,3 +381,35 @@ fn a_full_disk_keeps_records_pending_and_loses_nothing_stored() {
     let v = verify_db(s.path(), key().public()).unwrap();
     assert!(v.ok(), "{:?}", v.problems);
 }
+
+#[test]
+fn records_dropped_during_a_long_full_disk_are_counted_exactly() {
+    let (_d, s) = store();
+    let mut a = Attestor::new(writer(), 3600);
+    a.queue([rec(0, T0)]);
+    a.attest(&s, T0);
+    let pages: u64 = {
+        let c = rusqlite::Connection::open(s.path()).unwrap();
+        c.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap()
+    };
+    s.simulate_full_disk(pages).unwrap();
+    // 30 cycles of 400 records each: 12,000, of which 10,000 fit in memory.
+    for cycle in 0..30 {
+        let t = T0 + cycle * 60_000;
+        a.queue((0..400).map(|i| rec(i, t)));
+        assert!(a.attest(&s, t).error.is_some());
+    }
+    s.simulate_full_disk(1 << 30).unwrap();
+    a.attest(&s, T0 + DAY);
+    let all: Vec<serde_json::Value> =
+        s.bundles_after(0, 100_000).unwrap().iter().map(|b| serde_json::from_slice(&b.bytes).unwrap()).collect();
+    let stored = all.iter().filter(|b| b["kind"] == "order").count();
+    let notes: Vec<&serde_json::Value> = all.iter().filter(|b| b["kind"] == "alert").collect();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert!(notes.iter().any(|n| n["reason"] == "disk_full"), "{notes:#?}");
+    let dropped = notes.iter().find(|n| n["reason"] == "evidence_dropped").unwrap();
+    // Every record is either in the chain or counted as dropped.
+    let said: usize = dropped["detail"].as_str().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(stored + said, 1 + 12_000, "{dropped}");
+    assert!(said >= 1_000, "{dropped}");
+}

@@ -35,7 +35,9 @@ fn moved_aside(env: &TestEnv) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(env.state_dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("agent.db.corrupt-") && !n.ends_with(".head"))
+        .filter(|n| {
+            n.starts_with("agent.db.corrupt-") && ![".head", "-wal", "-shm", "-journal"].iter().any(|s| n.ends_with(s))
+        })
         .collect();
     v.sort();
     v
@@ -124,8 +126,87 @@ fn a_database_of_another_schema_is_loss_not_a_fresh_start() {
     }
     let foreign = std::fs::read(&other).unwrap();
     replace_db(&env, &foreign);
+    // The first cycle after the loss heals something: the loss is still the
+    // new chain's first bundle.
+    env.host.set_unit("sshd.service", "inactive");
     let out = once(&env);
     assert_loss_reported(&env, &out, &foreign, "not an agent database");
+    assert!(text(&out.stderr).contains("remediation/success check=services"), "{}", text(&out.stderr));
+}
+
+/// A WAL-mode SQLite database of another program, with frames still in its
+/// WAL (as a process that was killed leaves it), at `dir/name`.
+fn foreign_wal_db(dir: &Path, name: &str) {
+    let path = dir.join(name);
+    let script = format!(
+        "import sqlite3, os\n\
+         c = sqlite3.connect({path:?})\n\
+         c.execute('PRAGMA journal_mode=WAL')\n\
+         c.execute('PRAGMA wal_autocheckpoint=0')\n\
+         c.execute('PRAGMA application_id=1234')\n\
+         c.execute('CREATE TABLE notes (body TEXT)')\n\
+         c.executemany('INSERT INTO notes VALUES (?)', [('x' * 500,)] * 200)\n\
+         c.commit()\n\
+         os._exit(0)\n",
+        path = path.display().to_string()
+    );
+    let out = output_within(Command::new("python3").args(["-c", &script]), RUN_LIMIT);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::metadata(format!("{}-wal", path.display())).unwrap().len() > 0, "no WAL frames left");
+}
+
+#[test]
+fn a_foreign_database_and_its_wal_are_moved_aside_untouched() {
+    let env = TestEnv::new();
+    once(&env);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.db().display()));
+    }
+    foreign_wal_db(&env.state_dir(), "agent.db");
+    let main = std::fs::read(env.db()).unwrap();
+    let wal = std::fs::read(format!("{}-wal", env.db().display())).unwrap();
+    let out = once(&env);
+    assert_loss_reported(&env, &out, &main, "application_id");
+    let moved = moved_aside(&env);
+    let kept = std::fs::read(env.state_dir().join(format!("{}-wal", moved[0]))).unwrap();
+    assert!(kept == wal, "the foreign WAL was changed ({} bytes, was {})", kept.len(), wal.len());
+}
+
+#[test]
+fn a_missing_database_whose_wal_remains_is_loss_and_the_wal_is_kept() {
+    let env = TestEnv::new();
+    once(&env);
+    env.host.set_unit("sshd.service", "inactive");
+    once(&env);
+    // The database goes; a WAL (here a foreign one's, with frames) stays.
+    let _ = std::fs::remove_file(env.db());
+    let _ = std::fs::remove_file(format!("{}-shm", env.db().display()));
+    foreign_wal_db(env.path(), "elsewhere.db");
+    let wal = std::fs::read(env.path().join("elsewhere.db-wal")).unwrap();
+    std::fs::write(format!("{}-wal", env.db().display()), &wal).unwrap();
+    let out = once(&env);
+    let err = text(&out.stderr);
+    assert!(err.contains("reason=store_corrupt") && err.contains("the database file is missing (-wal"), "{err}");
+    // The WAL was not replayed into the new chain: it is kept aside, and the
+    // new chain starts at seq 1 with the loss.
+    let moved: Vec<String> = std::fs::read_dir(env.state_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("agent.db.corrupt-") && n.ends_with("-wal"))
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert!(std::fs::read(env.state_dir().join(&moved[0])).unwrap() == wal);
+    let chain = bundles(&env.db());
+    assert_eq!((chain[0]["seq"].as_u64(), chain[0]["reason"].as_str()), (Some(1), Some("store_corrupt")));
+    let v = output_within(
+        Command::new(agent_bin())
+            .args(["evidence", "verify", "--db"])
+            .arg(env.db())
+            .arg("--pubkey")
+            .arg(env.pubkey_pem()),
+        RUN_LIMIT,
+    );
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v.stdout));
 }
 
 #[test]
@@ -359,6 +440,42 @@ cp "$FS/state/agent.db" "$OUT/final.db"
     for (i, b) in chain.iter().enumerate() {
         assert_eq!(b["seq"], json!(i as u64 + 1));
     }
+}
+
+#[test]
+fn a_loss_found_on_a_full_disk_is_still_reported_once_space_returns() {
+    let env = TestEnv::new();
+    // 1: a history. 2: the database is damaged and the disk is full: the
+    // new database cannot be built, so the agent cannot start — and must not
+    // forget what it found. 3: space returns: the loss is reported.
+    let out = in_small_tmpfs(
+        &env,
+        r#"
+"$AGENT" --config "$CONFIG" --once 2> "$OUT/run1.log"; echo "run1=$?" > "$OUT/codes"
+"$AGENT" --config "$CONFIG" --once 2>> "$OUT/run1.log"
+cp "$FS/state/chain.head" "$OUT/head.before"
+rm -f "$FS/state/agent.db-wal" "$FS/state/agent.db-shm"
+: > "$FS/state/agent.db"
+dd if=/dev/zero of="$FS/fill" bs=4k 2>/dev/null
+"$AGENT" --config "$CONFIG" --once 2> "$OUT/run2.log"; echo "run2=$?" >> "$OUT/codes"
+rm -f "$FS/fill"
+"$AGENT" --config "$CONFIG" --once 2> "$OUT/run3.log"; echo "run3=$?" >> "$OUT/codes"
+cp "$FS/state/agent.db" "$OUT/final.db"
+"#,
+    );
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let codes = std::fs::read_to_string(env.path().join("codes")).unwrap();
+    let log = |n: u32| std::fs::read_to_string(env.path().join(format!("run{n}.log"))).unwrap();
+    assert!(codes.contains("run1=0"), "{codes}\n{}", log(1));
+    assert!(!codes.contains("run2=0"), "started on a full disk with nowhere to put the new chain:\n{}", log(2));
+    let l3 = log(3);
+    assert!(l3.contains("reason=store_corrupt"), "the loss was forgotten:\n{l3}");
+    let head = std::fs::read_to_string(env.path().join("head.before")).unwrap();
+    let (seq, sha) = head.trim().split_once(' ').unwrap();
+    let chain = bundles(&env.path().join("final.db"));
+    assert_eq!(chain[0]["reason"], "store_corrupt");
+    assert_eq!(chain[0]["pre_state"]["last_known_seq"], json!(seq.parse::<u64>().unwrap()));
+    assert_eq!(chain[0]["pre_state"]["last_known_sha256"], json!(sha));
 }
 
 #[test]

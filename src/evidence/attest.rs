@@ -11,7 +11,7 @@
 //! touched.
 
 use super::bundle::{serialise, Context, Prune, Stamp};
-use super::{Kind, Record};
+use super::{Kind, Outcome, Record};
 use crate::encoding::sha256_hex;
 use crate::keys::SigningKey;
 use crate::store::{Closing, NewBundle, Store, StoreError, StoredBundle};
@@ -107,6 +107,13 @@ pub struct Attestor {
     full_since: Option<i64>,
 }
 
+/// The store's own trouble, noted ahead of the queue.
+#[derive(Debug, Clone, Copy)]
+enum Note {
+    Full,
+    Dropped,
+}
+
 /// State keys.
 const LAST_CYCLE_HASH: &str = "cycle.last_results_sha256";
 const LAST_CYCLE_MS: &str = "cycle.last_bundle_ms";
@@ -164,46 +171,63 @@ impl Attestor {
         }
     }
 
+    /// Queues `rec` ahead of everything waiting.
+    pub fn queue_first(&mut self, rec: Record) {
+        self.pending.insert(0, rec);
+    }
+
     /// Notes that the store cannot take writes for lack of space (from
     /// start-up, say); the episode is attested once space returns.
     pub fn note_full(&mut self, now_ms: i64) {
         self.full_since.get_or_insert(now_ms);
     }
 
+    /// The notes about the store's own trouble, written ahead of the queue
+    /// and forgotten only once written: how long it refused writes for lack
+    /// of space, and how many records were dropped meanwhile (a running
+    /// total). Neither is an alert episode (its key would suppress the next).
+    fn notes(&self, now_ms: i64) -> Vec<(Note, Record)> {
+        let mut out = Vec::new();
+        if let Some(since) = self.full_since {
+            let mut rec = Record::new(Kind::Alert, Outcome::Alert, since).reason("disk_full").detail(format!(
+                "the state file system was full from {} until this bundle; {} records waited in memory (at most {MAX_PENDING})",
+                crate::clock::rfc3339_ms(since),
+                self.pending.len()
+            ));
+            rec.finished_ms = now_ms;
+            out.push((Note::Full, rec));
+        }
+        if self.dropped > 0 {
+            let rec = Record::new(Kind::Alert, Outcome::Alert, now_ms).reason("evidence_dropped").detail(format!(
+                "{} records could not be stored and were dropped (the store refused writes and at most {MAX_PENDING} wait in memory)",
+                self.dropped
+            ));
+            out.push((Note::Dropped, rec));
+        }
+        out
+    }
+
     /// Writes every queued record the policy lets through, oldest first.
     pub fn attest(&mut self, store: &Store, now_ms: i64) -> AttestReport {
         let mut report = AttestReport::default();
         store.write_pending_state();
-        if let Some(since) = self.full_since {
-            // Written first once space is back (if it is not, it waits with
-            // the rest): how long the store was full and what waited.
-            let waiting = self.pending.len();
-            let mut rec = Record::alert(
-                "disk_full",
-                "disk_full",
-                format!(
-                    "the state file system was full from {} until this bundle; {waiting} records waited in memory (at most {MAX_PENDING})",
-                    crate::clock::rfc3339_ms(since)
-                ),
-                since,
-            );
-            rec.finished_ms = now_ms;
-            // Not an alert episode: the key would suppress the next one.
-            rec.alert_key = None;
-            self.pending.insert(0, rec);
-        }
-        if self.dropped > 0 {
-            let n = self.dropped;
-            self.pending.insert(
-                0,
-                Record::alert(
-                    "evidence_dropped",
-                    "evidence_dropped",
-                    format!("{n} records could not be stored and were dropped (store unavailable)"),
-                    now_ms,
-                ),
-            );
-            self.dropped = 0;
+        for (note, rec) in self.notes(now_ms) {
+            match self.writer.append(store, &rec, None, now_ms) {
+                Ok(b) => {
+                    report.written += 1;
+                    log::info!("attest: bundle {} seq {}: {}", b.bundle_id, b.seq, rec.summary());
+                    match note {
+                        Note::Full => self.full_since = None,
+                        Note::Dropped => self.dropped = 0,
+                    }
+                }
+                Err(e) => {
+                    self.refused(&e, now_ms);
+                    report.error = Some(e.to_string());
+                    report.pending = self.pending.len();
+                    return report;
+                }
+            }
         }
         let mut queue = std::mem::take(&mut self.pending).into_iter();
         for rec in queue.by_ref() {
@@ -232,9 +256,6 @@ impl Attestor {
             }
             match self.writer.append(store, &rec, None, now_ms) {
                 Ok(b) => {
-                    if rec.reason.as_deref() == Some("disk_full") && rec.alert_key.is_none() {
-                        self.full_since = None;
-                    }
                     report.written += 1;
                     log::info!("attest: bundle {} seq {}: {}", b.bundle_id, b.seq, rec.summary());
                     if let Some(key) = &rec.alert_key {
@@ -248,9 +269,7 @@ impl Attestor {
                     }
                 }
                 Err(e) => {
-                    if e.is_full() {
-                        self.full_since.get_or_insert(now_ms);
-                    }
+                    self.refused(&e, now_ms);
                     report.error = Some(e.to_string());
                     self.pending.push(rec);
                     break;
@@ -258,15 +277,19 @@ impl Attestor {
             }
         }
         self.pending.extend(queue);
-        // The disk_full note is made afresh each attest while it lasts.
-        if self.full_since.is_some() {
-            self.pending.retain(|r| !(r.reason.as_deref() == Some("disk_full") && r.alert_key.is_none()));
-        }
         report.pending = self.pending.len();
         if report.written > 0 {
             store.sync_head();
         }
         report
+    }
+
+    /// The store refused a write: a full file system starts a `disk_full`
+    /// episode (noted once space is back).
+    fn refused(&mut self, e: &StoreError, now_ms: i64) {
+        if e.is_full() {
+            self.full_since.get_or_insert(now_ms);
+        }
     }
 
     fn alert_due(&self, store: &Store, key: &str, now_ms: i64) -> Result<bool, StoreError> {

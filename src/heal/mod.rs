@@ -187,16 +187,36 @@ pub struct Remediated {
     pub record: Record,
     /// The check's result after the remediation, if it was re-checked.
     pub post: Option<CheckResult>,
-    /// The closing bundle could not be written and no journal row will
-    /// resolve it: the caller must queue `record` for Attest (it waits in
-    /// memory until the store takes it).
-    pub unwritten: bool,
+    /// The closing bundle could not be written (the store refused it): the
+    /// caller keeps it and writes it later with [`write_closing`], before
+    /// anything may resolve its journal row.
+    pub unwritten: Option<Unwritten>,
+}
+
+/// A closing bundle the store did not take yet, with what it settles in
+/// the same transaction.
+#[derive(Debug, Clone)]
+pub struct Unwritten {
+    /// The closing record.
+    pub record: Record,
+    /// The journal row it closes, if the remediation had one.
+    pub journal: Option<i64>,
+    /// The order it settles: envelope hash and final state.
+    pub order: Option<(String, &'static str)>,
+}
+
+/// Writes a closing bundle that could not be written before (with its
+/// journal row and order state, in one transaction).
+pub fn write_closing(writer: &Writer, store: &Store, u: &Unwritten, now_ms: i64) -> Result<(), StoreError> {
+    let closing = Closing { journal: u.journal, order: u.order.as_ref().map(|(h, st)| (h.as_str(), *st)) };
+    let b = writer.append_closing(store, &u.record, None, Some(&closing), now_ms)?;
+    log::info!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, u.record.summary());
+    Ok(())
 }
 
 /// Runs one remediation to its end and writes its closing bundle. If the
-/// store cannot take the bundle, a journaled remediation's row stays open
-/// and the next start resolves it; an unjournaled one (a full file system)
-/// is marked [`Remediated::unwritten`].
+/// store cannot take the bundle, it comes back as [`Remediated::unwritten`]
+/// for the caller to keep and write later.
 pub fn remediate(ctx: &Ctx<'_>, target: &Target, order: Option<(&OrderRef, &str)>) -> Remediated {
     let started_ms = ctx.clock.now_ms();
     let pre = ctx.check(target.check());
@@ -665,37 +685,32 @@ fn close(
     rec.actions = actions;
     rec.order = order.map(|(o, _)| o.clone());
     rec.finished_ms = ctx.clock.now_ms();
-    let order_state = match end.outcome {
+    let order_state: &'static str = match end.outcome {
         Outcome::Success => "done",
         _ => "failed",
     };
-    let closing = Closing { journal, order: order.map(|(o, _)| (o.envelope_sha256.as_str(), order_state)) };
-    let unwritten = match ctx.writer.append_closing(ctx.store, &rec, None, Some(&closing), rec.finished_ms) {
-        Ok(b) => {
-            log::info!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, rec.summary());
-            false
-        }
-        Err(e) if journal.is_some() => {
-            log::error!(
-                "heal: cannot write the closing bundle ({e}); the journal stays open and is resolved at the next start"
-            );
-            false
-        }
+    let pending =
+        Unwritten { record: rec, journal, order: order.map(|(o, _)| (o.envelope_sha256.clone(), order_state)) };
+    let unwritten = match write_closing(ctx.writer, ctx.store, &pending, pending.record.finished_ms) {
+        Ok(()) => None,
         Err(e) => {
+            // Kept (by the caller) and written when the store takes it; a
+            // crash before then leaves the journal row to `recover`.
             log::error!("heal: cannot write the closing bundle ({e}); it waits in memory for the store");
-            true
+            Some(pending.clone())
         }
     };
     crate::crashpoint::hit("heal-closed");
-    Remediated { record: rec, post: end.post, unwritten }
+    Remediated { record: pending.record, post: end.post, unwritten }
 }
 
 /// Resolves journal rows left open by a crash: verifies, rolls back where
 /// the remediation can be, and writes the one closing bundle, with reason
-/// `interrupted`.
-pub fn recover(ctx: &Ctx<'_>) -> Result<Vec<Record>, StoreError> {
+/// `interrupted`. Rows in `closing` already have their closing bundle in
+/// memory (the store refused it): they are not crashes and are left alone.
+pub fn recover(ctx: &Ctx<'_>, closing: &[i64]) -> Result<Vec<Record>, StoreError> {
     let mut out = Vec::new();
-    for row in ctx.store.journal_open_rows()? {
+    for row in ctx.store.journal_open_rows()?.into_iter().filter(|r| !closing.contains(&r.id)) {
         if let Some(r) = recover_row(ctx, &row) {
             out.push(r);
         }
@@ -809,5 +824,7 @@ fn close_recovered(
         envelope_sha256: e.clone(),
     });
     let pre = CheckResult::from_observed(target.check(), snapshot["pre_state"].clone());
-    close(ctx, target, order.as_ref().map(|o| (o, "")), Some(row.id), &pre, actions, end, row.started_ms).record
+    let done = close(ctx, target, order.as_ref().map(|o| (o, "")), Some(row.id), &pre, actions, end, row.started_ms);
+    // A closing the store refused here is written by the next recovery.
+    done.record
 }

@@ -15,7 +15,7 @@ use crate::store::{SeenOrder, Store, StoreError};
 
 /// State key: orders issued before this Unix time are refused as possible
 /// replays (set when the order history was lost with a database).
-pub const NOT_BEFORE: &str = "orders.not_before";
+pub use crate::store::ORDERS_NOT_BEFORE as NOT_BEFORE;
 
 /// Extra time refusal rows are remembered beyond expiry + skew.
 const REMEMBER_EXTRA_SECS: i64 = 86_400;
