@@ -15,7 +15,7 @@ pub mod services;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::exec::{CommandRecord, Exit, Invocation, Runner};
+use crate::exec::{CommandRecord, Invocation, Runner};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::fmt;
@@ -284,17 +284,9 @@ impl Env<'_> {
     }
 }
 
-/// Describes why a command could not be used (for `error` results). For a
-/// tool fed untrusted input the stderr part is already the scrubbed reason
-/// ([`crate::exec::scrub_stderr`]).
-pub fn tool_failure(rec: &CommandRecord) -> String {
-    match &rec.exit {
-        Exit::SpawnFailed { error } => format!("cannot run: {error}"),
-        Exit::TimedOut => format!("{} timed out", rec.argv.first().map(String::as_str).unwrap_or("tool")),
-        Exit::Signal { signal } => format!("killed by signal {signal}"),
-        Exit::Code { code } => format!("exited {code}: {}", rec.stderr_tail),
-    }
-}
+/// Why a command could not be used (for `error` results); it lives with
+/// the command record in [`crate::exec`].
+pub use crate::exec::tool_failure;
 
 /// The checks enabled in `config`.
 pub fn enabled(config: &Config) -> Vec<CheckName> {
