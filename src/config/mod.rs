@@ -8,7 +8,10 @@
 //! Must never: read key files' secret contents (that is `keys`), touch the
 //! network, or guess a default for something security-relevant.
 
+mod names;
 mod reader;
+
+pub use names::{Ident, UnitName};
 
 use crate::encoding::base64_decode;
 use crate::window::Window;
@@ -46,68 +49,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// A site or appliance identifier: 1–64 of `A-Z a-z 0-9 . _ -`, not starting
-/// with `-`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ident(String);
-
-impl Ident {
-    /// Validates an identifier.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && !s.starts_with('-')
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if ok {
-            Ok(Ident(s.to_string()))
-        } else {
-            Err(format!("{s:?} is not an identifier (1-64 of A-Z a-z 0-9 . _ -, not starting with -)"))
-        }
-    }
-
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Ident {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A systemd unit name safe to pass as one argv element: `[A-Za-z0-9:_.@-]`,
-/// not starting with `-` (so it can never be read as an option), with a known
-/// unit suffix.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct UnitName(String);
-
-impl UnitName {
-    /// Validates a unit name.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        const SUFFIXES: [&str; 7] = [".service", ".socket", ".timer", ".target", ".mount", ".path", ".slice"];
-        let charset = s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.' | b'@' | b'-'));
-        let suffix = SUFFIXES.iter().any(|x| s.len() > x.len() && s.ends_with(x));
-        if !s.is_empty() && s.len() <= 255 && charset && !s.starts_with('-') && !s.starts_with('.') && suffix {
-            Ok(UnitName(s.to_string()))
-        } else {
-            Err(format!("{s:?} is not a systemd unit name (A-Z a-z 0-9 : _ . @ -, with a suffix such as .service)"))
-        }
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UnitName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// One trusted order-signing key.
 #[derive(Debug, Clone, PartialEq, Eq)]
