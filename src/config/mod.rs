@@ -8,10 +8,15 @@
 //! Must never: read key files' secret contents (that is `keys`), touch the
 //! network, or guess a default for something security-relevant.
 
+mod checks;
 mod mcp;
 mod names;
 mod reader;
 
+pub use checks::{
+    BackupsConfig, ChecksConfig, EncryptionConfig, FirewallConfig, LoggingConfig, PatchingConfig, ResticConfig,
+    ServicesConfig,
+};
 pub use mcp::{McpConfig, OrderKey};
 pub use names::{Ident, UnitName};
 
@@ -50,112 +55,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// The `patching` check.
-#[derive(Debug, Clone)]
-pub struct PatchingConfig {
-    /// How often the check runs; `None` = every cycle.
-    pub interval_secs: Option<u64>,
-    /// The approved flake reference to rebuild from.
-    pub flake_ref: String,
-    /// Prefixes that order-supplied flake refs must start with.
-    pub allowed_flake_prefixes: Vec<String>,
-    /// The approved `configurationRevision`, if pinned in config.
-    pub expected_revision: Option<String>,
-    /// Oldest acceptable nixpkgs date, in days.
-    pub max_age_days: u64,
-    /// The link to the running system (`/run/current-system`), read before
-    /// and after a rebuild to know whether anything was activated.
-    pub current_system: PathBuf,
-    /// Limit for one `nixos-rebuild switch`.
-    pub rebuild_timeout_secs: u64,
-}
-
-/// The `services` check.
-#[derive(Debug, Clone)]
-pub struct ServicesConfig {
-    /// How often the check runs; `None` = every cycle.
-    pub interval_secs: Option<u64>,
-    /// Critical units that must be active.
-    pub units: Vec<UnitName>,
-    /// Restart attempts per drift episode.
-    pub restart_max_attempts: u32,
-    /// First back-off delay; doubles per attempt.
-    pub restart_backoff_initial_secs: u64,
-}
-
-/// A restic repository checked directly.
-#[derive(Debug, Clone)]
-pub struct ResticConfig {
-    /// Repository location (a path or restic URL).
-    pub repository: String,
-    /// File holding the repository password.
-    pub password_file: PathBuf,
-    /// Only snapshots made by this host count (a repository may be shared);
-    /// default: this machine's host name.
-    pub host: Option<String>,
-}
-
-/// The `backups` check.
-#[derive(Debug, Clone)]
-pub struct BackupsConfig {
-    /// How often the check runs; `None` = every cycle.
-    pub interval_secs: Option<u64>,
-    /// JSON status file written by the backup job.
-    pub status_file: PathBuf,
-    /// Oldest acceptable backup.
-    pub max_age_hours: u64,
-    /// The unit that runs a backup.
-    pub unit: UnitName,
-    /// Optional restic repository to read snapshots from.
-    pub restic: Option<ResticConfig>,
-}
-
-/// The `firewall` check.
-#[derive(Debug, Clone)]
-pub struct FirewallConfig {
-    /// How often the check runs; `None` = every cycle.
-    pub interval_secs: Option<u64>,
-    /// The approved ruleset (nft syntax).
-    pub baseline_file: PathBuf,
-    /// Its detached Ed25519 signature.
-    pub baseline_sig_file: PathBuf,
-    /// Tables left out of the comparison (`family name`, e.g. `inet f2b-table`).
-    pub ignore_tables: Vec<String>,
-}
-
-/// The `logging` check.
-#[derive(Debug, Clone)]
-pub struct LoggingConfig {
-    /// How often the check runs; `None` = every cycle.
-    pub interval_secs: Option<u64>,
-}
-
-/// The `encryption` check.
-#[derive(Debug, Clone)]
-pub struct EncryptionConfig {
-    /// How often the check runs; `None` = every cycle.
-    pub interval_secs: Option<u64>,
-    /// dm-crypt mapping names that must be active.
-    pub volumes: Vec<String>,
-}
-
-/// The six checks; `None` = disabled (or absent).
-#[derive(Debug, Clone, Default)]
-pub struct ChecksConfig {
-    /// See [`PatchingConfig`].
-    pub patching: Option<PatchingConfig>,
-    /// See [`ServicesConfig`].
-    pub services: Option<ServicesConfig>,
-    /// See [`BackupsConfig`].
-    pub backups: Option<BackupsConfig>,
-    /// See [`FirewallConfig`].
-    pub firewall: Option<FirewallConfig>,
-    /// See [`LoggingConfig`].
-    pub logging: Option<LoggingConfig>,
-    /// See [`EncryptionConfig`].
-    pub encryption: Option<EncryptionConfig>,
-}
 
 /// Absolute paths of the tools the agent may run. Nothing else is ever run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,7 +239,7 @@ impl Config {
                 w.finish()?;
                 window
             },
-            checks: checks(&root.obj("checks")?)?,
+            checks: checks::read(&root)?,
             tools: tools(root.opt_obj("tools")?)?,
             evidence: evidence(root.opt_obj("evidence")?)?,
             log: {
@@ -374,123 +273,6 @@ impl Config {
         root.finish()?;
         Ok(config)
     }
-}
-
-fn checks(c: &Obj<'_>) -> Result<ChecksConfig, ConfigError> {
-    let mut out = ChecksConfig::default();
-    if let Some(p) = c.opt_obj("patching")?.filter_enabled()? {
-        let prefixes = p.str_list("allowed_flake_prefixes")?;
-        if prefixes.iter().any(|x| x.is_empty()) {
-            return Err(p.error("allowed_flake_prefixes", "an empty prefix would allow every flake".to_string()));
-        }
-        let flake_ref = p.str("flake_ref")?;
-        crate::validate::flake_ref(&flake_ref, &prefixes).map_err(|m| p.error("flake_ref", m))?;
-        out.patching = Some(PatchingConfig {
-            interval_secs: p.opt_positive("interval_secs")?,
-            flake_ref,
-            allowed_flake_prefixes: prefixes,
-            expected_revision: p.opt_str("expected_revision")?,
-            max_age_days: p.positive_or("max_age_days", 30)?,
-            current_system: p.opt_abs_path("current_system")?.unwrap_or_else(|| PathBuf::from("/run/current-system")),
-            rebuild_timeout_secs: p.positive_or("rebuild_timeout_secs", 3600)?,
-        });
-        p.finish()?;
-    }
-    if let Some(s) = c.opt_obj("services")?.filter_enabled()? {
-        let units = s.list("units", UnitName::parse)?;
-        if units.is_empty() {
-            return Err(s.error("units", "list at least one unit".to_string()));
-        }
-        out.services = Some(ServicesConfig {
-            interval_secs: s.opt_positive("interval_secs")?,
-            units,
-            restart_max_attempts: u32::try_from(s.positive_or("restart_max_attempts", 5)?)
-                .map_err(|_| s.error("restart_max_attempts", "too large".to_string()))?,
-            restart_backoff_initial_secs: s.positive_or("restart_backoff_initial_secs", 2)?,
-        });
-        s.finish()?;
-    }
-    if let Some(b) = c.opt_obj("backups")?.filter_enabled()? {
-        let restic = match b.opt_obj("restic")? {
-            None => None,
-            Some(r) => {
-                let cfg = ResticConfig {
-                    repository: r.str("repository")?,
-                    password_file: r.abs_path("password_file")?,
-                    host: r.opt_str("host")?,
-                };
-                if cfg
-                    .host
-                    .as_deref()
-                    .is_some_and(|h| h.is_empty() || h.starts_with('-') || crate::validate::has_unsafe_chars(h))
-                {
-                    return Err(r.error("host", "must be a host name".to_string()));
-                }
-                if cfg.repository.is_empty()
-                    || cfg.repository.starts_with('-')
-                    || cfg.repository.chars().any(|c| c.is_control())
-                {
-                    return Err(r.error("repository", "must be a path or restic URL, not starting with -".to_string()));
-                }
-                r.finish()?;
-                Some(cfg)
-            }
-        };
-        out.backups = Some(BackupsConfig {
-            interval_secs: b.opt_positive("interval_secs")?,
-            status_file: b.abs_path("status_file")?,
-            max_age_hours: b.positive_or("max_age_hours", 48)?,
-            unit: b.parse("unit", UnitName::parse)?,
-            restic,
-        });
-        b.finish()?;
-    }
-    if let Some(f) = c.opt_obj("firewall")?.filter_enabled()? {
-        let ignore_tables = f.str_list_or("ignore_tables")?;
-        for (i, t) in ignore_tables.iter().enumerate() {
-            let parts: Vec<&str> = t.split(' ').collect();
-            let families = ["ip", "ip6", "inet", "arp", "bridge", "netdev"];
-            let ok = parts.len() == 2
-                && families.contains(&parts[0])
-                && !parts[1].is_empty()
-                && parts[1].bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-            if !ok {
-                return Err(f.error(
-                    &format!("ignore_tables[{i}]"),
-                    format!("{t:?} is not \"<family> <table>\", e.g. \"inet f2b-table\""),
-                ));
-            }
-        }
-        out.firewall = Some(FirewallConfig {
-            interval_secs: f.opt_positive("interval_secs")?,
-            baseline_file: f.abs_path("baseline_file")?,
-            baseline_sig_file: f.abs_path("baseline_sig_file")?,
-            ignore_tables,
-        });
-        f.finish()?;
-    }
-    if let Some(l) = c.opt_obj("logging")?.filter_enabled()? {
-        out.logging = Some(LoggingConfig { interval_secs: l.opt_positive("interval_secs")? });
-        l.finish()?;
-    }
-    if let Some(e) = c.opt_obj("encryption")?.filter_enabled()? {
-        let volumes = e.str_list("volumes")?;
-        if volumes.is_empty() {
-            return Err(e.error("volumes", "list at least one volume".to_string()));
-        }
-        for (i, v) in volumes.iter().enumerate() {
-            if v.is_empty()
-                || v.starts_with('-')
-                || !v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            {
-                return Err(e.error(&format!("volumes[{i}]"), format!("{v:?} is not a dm-crypt mapping name")));
-            }
-        }
-        out.encryption = Some(EncryptionConfig { interval_secs: e.opt_positive("interval_secs")?, volumes });
-        e.finish()?;
-    }
-    c.finish()?;
-    Ok(out)
 }
 
 fn evidence(e: Option<Obj<'_>>) -> Result<EvidenceConfig, ConfigError> {
@@ -532,28 +314,6 @@ fn tools(t: Option<Obj<'_>>) -> Result<Tools, ConfigError> {
         t.finish()?;
     }
     Ok(Tools { paths })
-}
-
-trait EnabledExt<'a>: Sized {
-    fn filter_enabled(self) -> Result<Option<Obj<'a>>, ConfigError>;
-}
-
-impl<'a> EnabledExt<'a> for Option<Obj<'a>> {
-    /// A check section counts only when `enabled` is true (the default when
-    /// the section is present). A disabled section may still hold settings,
-    /// which are ignored.
-    fn filter_enabled(self) -> Result<Option<Obj<'a>>, ConfigError> {
-        match self {
-            None => Ok(None),
-            Some(o) => {
-                if o.bool_or("enabled", true)? {
-                    Ok(Some(o))
-                } else {
-                    Ok(None)
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
