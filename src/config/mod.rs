@@ -9,21 +9,24 @@
 //! network, or guess a default for something security-relevant.
 
 mod checks;
+mod evidence;
 mod mcp;
 mod names;
 mod reader;
+mod tools;
 
 pub use checks::{
     BackupsConfig, ChecksConfig, EncryptionConfig, FirewallConfig, LoggingConfig, PatchingConfig, ResticConfig,
     ServicesConfig,
 };
+pub use evidence::EvidenceConfig;
 pub use mcp::{McpConfig, OrderKey};
 pub use names::{Ident, UnitName};
+pub use tools::{Tools, TOOL_NAMES};
 
 use crate::window::Window;
 use reader::Obj;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -55,60 +58,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// Absolute paths of the tools the agent may run. Nothing else is ever run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tools {
-    paths: BTreeMap<&'static str, PathBuf>,
-}
-
-/// The tool names the `tools` object may contain.
-pub const TOOL_NAMES: [&str; 10] = [
-    "systemctl",
-    "nft",
-    "nixos_rebuild",
-    "nixos_version",
-    "cryptsetup",
-    "lsblk",
-    "journalctl",
-    "logger",
-    "restic",
-    "unshare",
-];
-
-impl Tools {
-    /// The path configured for `name` (one of [`TOOL_NAMES`]).
-    pub fn path(&self, name: &str) -> &Path {
-        self.paths.get(name).map(PathBuf::as_path).unwrap_or(Path::new("/nonexistent"))
-    }
-
-    fn default_path(name: &str) -> PathBuf {
-        let file = name.replace('_', "-");
-        PathBuf::from(format!("/run/current-system/sw/bin/{file}"))
-    }
-}
-
-/// Evidence retention and summaries.
-#[derive(Debug, Clone)]
-pub struct EvidenceConfig {
-    /// Pushed bundles older than this may be pruned locally.
-    pub local_retention_days: u64,
-    /// A `cycle` bundle at least this often even without changes; also the
-    /// re-alert interval for a persisting condition.
-    pub summary_interval_secs: u64,
-    /// Bundles per POST (1–256).
-    pub flush_batch_size: u64,
-    /// Bundles pushed per cycle at most (the backlog drain rate).
-    pub flush_max_per_cycle: u64,
-    /// Wall time one Flush may take.
-    pub flush_time_budget_secs: u64,
-    /// First back-off delay after a failed push.
-    pub flush_backoff_initial_secs: u64,
-    /// Back-off cap.
-    pub flush_backoff_max_secs: u64,
-    /// Unpushed bundles beyond which an alert is raised (nothing is dropped).
-    pub backlog_alert_bundles: u64,
-}
 
 /// Where log lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,8 +189,8 @@ impl Config {
                 window
             },
             checks: checks::read(&root)?,
-            tools: tools(root.opt_obj("tools")?)?,
-            evidence: evidence(root.opt_obj("evidence")?)?,
+            tools: tools::read(&root)?,
+            evidence: evidence::read(&root)?,
             log: {
                 let l = root.opt_obj("log")?;
                 let target = match l.as_ref().map(|l| l.opt_str("target")).transpose()?.flatten().as_deref() {
@@ -273,47 +222,6 @@ impl Config {
         root.finish()?;
         Ok(config)
     }
-}
-
-fn evidence(e: Option<Obj<'_>>) -> Result<EvidenceConfig, ConfigError> {
-    let num = |key: &str, default: u64| -> Result<u64, ConfigError> {
-        e.as_ref().map(|e| e.positive_or(key, default)).transpose().map(|v| v.unwrap_or(default))
-    };
-    let cfg = EvidenceConfig {
-        local_retention_days: num("local_retention_days", 30)?,
-        summary_interval_secs: num("summary_interval_secs", 3600)?,
-        flush_batch_size: num("flush_batch_size", 256)?,
-        flush_max_per_cycle: num("flush_max_per_cycle", 4096)?,
-        flush_time_budget_secs: num("flush_time_budget_secs", 20)?,
-        flush_backoff_initial_secs: num("flush_backoff_initial_secs", 30)?,
-        flush_backoff_max_secs: num("flush_backoff_max_secs", 600)?,
-        backlog_alert_bundles: num("backlog_alert_bundles", 100_000)?,
-    };
-    if let Some(e) = e {
-        if cfg.flush_batch_size > 256 {
-            return Err(e.error("flush_batch_size", format!("{} is above the protocol's 256", cfg.flush_batch_size)));
-        }
-        if cfg.flush_backoff_max_secs < cfg.flush_backoff_initial_secs {
-            return Err(e.error("flush_backoff_max_secs", "must be at least flush_backoff_initial_secs".to_string()));
-        }
-        e.finish()?;
-    }
-    Ok(cfg)
-}
-
-fn tools(t: Option<Obj<'_>>) -> Result<Tools, ConfigError> {
-    let mut paths = BTreeMap::new();
-    for name in TOOL_NAMES {
-        let path = match &t {
-            Some(t) => t.opt_abs_path(name)?.unwrap_or_else(|| Tools::default_path(name)),
-            None => Tools::default_path(name),
-        };
-        paths.insert(name, path);
-    }
-    if let Some(t) = t {
-        t.finish()?;
-    }
-    Ok(Tools { paths })
 }
 
 #[cfg(test)]
