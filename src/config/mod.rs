@@ -10,11 +10,14 @@
 
 mod checks;
 mod evidence;
+mod log;
+mod maintenance_window;
 mod mcp;
 mod names;
 mod reader;
 mod tools;
 
+pub use self::log::{LogConfig, LogTarget};
 pub use checks::{
     BackupsConfig, ChecksConfig, EncryptionConfig, FirewallConfig, LoggingConfig, PatchingConfig, ResticConfig,
     ServicesConfig,
@@ -58,24 +61,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// Where log lines go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogTarget {
-    /// The system log socket (`/dev/log`), falling back to stderr.
-    Syslog,
-    /// stderr with sd-daemon `<N>` priority prefixes.
-    Stderr,
-}
-
-/// Logging settings.
-#[derive(Debug, Clone)]
-pub struct LogConfig {
-    /// Where to write.
-    pub target: LogTarget,
-    /// Most verbose level written.
-    pub level: log::LevelFilter,
-}
 
 /// How the appliance is deployed (design: reseller or direct).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,45 +163,11 @@ impl Config {
             max_clock_skew_secs: root.u64_or("max_clock_skew_secs", 300)?,
             max_order_ttl_secs: root.positive_or("max_order_ttl_secs", 86_400)?,
             mcp: mcp::read(&root)?,
-            maintenance_window: {
-                let w = root.obj("maintenance_window")?;
-                let days = w.str_list("days")?;
-                let start = w.str("start")?;
-                let duration = w.positive_or_required("duration_minutes")?;
-                let offset = w.i64_or("utc_offset_minutes", 0)?;
-                let window = Window::parse(&days, &start, duration, offset).map_err(|(key, msg)| w.error(key, msg))?;
-                w.finish()?;
-                window
-            },
+            maintenance_window: maintenance_window::read(&root)?,
             checks: checks::read(&root)?,
             tools: tools::read(&root)?,
             evidence: evidence::read(&root)?,
-            log: {
-                let l = root.opt_obj("log")?;
-                let target = match l.as_ref().map(|l| l.opt_str("target")).transpose()?.flatten().as_deref() {
-                    None | Some("syslog") => LogTarget::Syslog,
-                    Some("stderr") => LogTarget::Stderr,
-                    Some(other) => {
-                        return Err(root.error("log.target", format!("{other:?} is neither \"syslog\" nor \"stderr\"")))
-                    }
-                };
-                let level = match l.as_ref().map(|l| l.opt_str("level")).transpose()?.flatten().as_deref() {
-                    None | Some("info") => log::LevelFilter::Info,
-                    Some("error") => log::LevelFilter::Error,
-                    Some("warn") => log::LevelFilter::Warn,
-                    Some("debug") => log::LevelFilter::Debug,
-                    Some("trace") => log::LevelFilter::Trace,
-                    Some(other) => {
-                        return Err(
-                            root.error("log.level", format!("{other:?} is not one of error, warn, info, debug, trace"))
-                        )
-                    }
-                };
-                if let Some(l) = l {
-                    l.finish()?;
-                }
-                LogConfig { target, level }
-            },
+            log: self::log::read(&root)?,
             metrics_textfile: root.opt_abs_path("metrics_textfile")?,
         };
         root.finish()?;
