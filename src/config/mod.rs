@@ -7,6 +7,30 @@
 //! the exact key path and the file. Unknown keys are errors.
 //! Must never: read key files' secret contents (that is `keys`), touch the
 //! network, or guess a default for something security-relevant.
+//!
+//! The files mirror the config file. Each section's type sits beside the
+//! function that reads and validates it, in a file named after the
+//! section's key, so adding a key is one edit in one file (and a test):
+//!
+//! | key | file |
+//! |---|---|
+//! | top-level scalars (`site_id` … `max_order_ttl_secs`, `metrics_textfile`) | this file: [`Config`], [`DeploymentMode`] |
+//! | `mcp` (base URL, certificates, `order_keys`) | `mcp.rs` |
+//! | `maintenance_window` | `maintenance_window.rs` (what a valid window is: [`crate::window`]) |
+//! | `checks.*` | `checks.rs`, one type and one reader per check |
+//! | `tools` | `tools.rs` |
+//! | `evidence` | `evidence.rs` |
+//! | `log` | `log.rs` |
+//!
+//! Shared by the sections: `reader.rs`, the strict JSON reader (key paths,
+//! typed getters, unknown keys), and `names.rs` ([`Ident`], [`UnitName`]).
+//! Every public type is re-exported here, so callers write
+//! `crate::config::X` and never depend on which file `X` lives in.
+//!
+//! Keys are read in the order of [`Config`]'s fields, and each section
+//! rejects its unknown keys before the next is read (the top level's
+//! last). That order decides which error a broken file reports first, so
+//! moving a read is a behaviour change, not a tidy-up.
 
 mod checks;
 mod evidence;
@@ -17,6 +41,7 @@ mod names;
 mod reader;
 mod tools;
 
+// `self::` because a bare `log` would be ambiguous with the log crate.
 pub use self::log::{LogConfig, LogTarget};
 pub use checks::{
     BackupsConfig, ChecksConfig, EncryptionConfig, FirewallConfig, LoggingConfig, PatchingConfig, ResticConfig,
