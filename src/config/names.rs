@@ -2,8 +2,9 @@
 //! evidence, unit names handed to systemctl.
 //!
 //! Owns: [`Ident`] (site and appliance ids) and [`UnitName`] (systemd units;
-//! orders carry the same type, so both share one rule). `parse` is the only
-//! way to make either, so holding one means it was checked.
+//! orders use the same type, so a unit named in the config and one named in
+//! an order pass the same check). `parse` is the only way to make either, so
+//! holding one means it was checked.
 //! Must never: accept a name that could be read as a command-line option
 //! (a leading `-`) or that holds characters outside its documented set.
 
