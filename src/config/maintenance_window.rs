@@ -1,0 +1,24 @@
+//! The `maintenance_window` section: when disruptive work may run.
+//!
+//! Owns: reading the section's keys and naming the key at fault. What a
+//! valid window is (day names, `HH:MM`, duration, UTC offset) is decided by
+//! [`crate::window::Window::parse`], the same code that later answers
+//! whether now is inside it, so config and run time cannot disagree.
+//! Must never: default the window (the section is required: disruptive
+//! work runs only when the clinic said it may) or read the clock.
+
+use super::reader::Obj;
+use super::ConfigError;
+use crate::window::Window;
+
+/// Reads `maintenance_window`, which is required.
+pub(super) fn read(root: &Obj<'_>) -> Result<Window, ConfigError> {
+    let w = root.obj("maintenance_window")?;
+    let days = w.str_list("days")?;
+    let start = w.str("start")?;
+    let duration = w.positive_or_required("duration_minutes")?;
+    let offset = w.i64_or("utc_offset_minutes", 0)?;
+    let window = Window::parse(&days, &start, duration, offset).map_err(|(key, msg)| w.error(key, msg))?;
+    w.finish()?;
+    Ok(window)
+}

@@ -1,0 +1,107 @@
+//! The `mcp` section: where evidence and orders come from and go to, and
+//! which keys may sign an order.
+//!
+//! Owns: [`McpConfig`] and [`OrderKey`] and their validation: an https base
+//! URL with a host and nothing that could redirect the request elsewhere
+//! (user info, query, fragment), absolute certificate paths, at least one
+//! order key, each a distinct `keyid` and a valid Ed25519 public key.
+//! Must never: open the certificate or key files (the MCP client does, when
+//! it starts) or touch the network.
+
+use super::reader::Obj;
+use super::ConfigError;
+use crate::encoding::base64_decode;
+use std::path::PathBuf;
+
+/// One trusted order-signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKey {
+    /// The DSSE `keyid` it is published under.
+    pub keyid: String,
+    /// Raw Ed25519 public key.
+    pub public_key: [u8; 32],
+}
+
+/// Where evidence and orders come from and go to.
+#[derive(Debug, Clone)]
+pub struct McpConfig {
+    /// `https://host[:port][/prefix]`, without a trailing slash.
+    pub base_url: String,
+    /// The only CA the server certificate may chain to.
+    pub ca_file: PathBuf,
+    /// Our client certificate (PEM chain).
+    pub client_cert_file: PathBuf,
+    /// Our client key (PEM).
+    pub client_key_file: PathBuf,
+    /// Keys whose signatures make an order valid.
+    pub order_keys: Vec<OrderKey>,
+    /// TCP+TLS connect limit.
+    pub connect_timeout_secs: u64,
+    /// Whole-request limit.
+    pub request_timeout_secs: u64,
+}
+
+/// Reads `mcp`, which is required.
+pub(super) fn read(root: &Obj<'_>) -> Result<McpConfig, ConfigError> {
+    let m = root.obj("mcp")?;
+    let base_url = m.str("base_url")?;
+    validate_base_url(&base_url).map_err(|msg| m.error("base_url", msg))?;
+    let keys = m.array("order_keys")?;
+    if keys.is_empty() {
+        return Err(m.error("order_keys", "at least one order key is required".to_string()));
+    }
+    let mut order_keys: Vec<OrderKey> = Vec::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let k = m.child(&format!("order_keys[{i}]"), k)?;
+        let keyid = k.str("keyid")?;
+        if keyid.is_empty() || keyid.len() > 128 || keyid.chars().any(|c| c.is_control()) {
+            return Err(k.error("keyid", "must be 1-128 printable characters".to_string()));
+        }
+        if order_keys.iter().any(|o| o.keyid == keyid) {
+            return Err(k.error("keyid", format!("{keyid:?} appears twice")));
+        }
+        let raw = base64_decode(&k.str("public_key")?).map_err(|e| k.error("public_key", format!("{e}")))?;
+        let public_key: [u8; 32] = raw.as_slice().try_into().map_err(|_| {
+            k.error("public_key", format!("decodes to {} bytes; an Ed25519 public key is 32", raw.len()))
+        })?;
+        ed25519_compact::PublicKey::from_slice(&public_key).map_err(|e| k.error("public_key", e.to_string()))?;
+        k.finish()?;
+        order_keys.push(OrderKey { keyid, public_key });
+    }
+    let cfg = McpConfig {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        ca_file: m.abs_path("ca_file")?,
+        client_cert_file: m.abs_path("client_cert_file")?,
+        client_key_file: m.abs_path("client_key_file")?,
+        order_keys,
+        connect_timeout_secs: m.positive_or("connect_timeout_secs", 10)?,
+        request_timeout_secs: m.positive_or("request_timeout_secs", 30)?,
+    };
+    m.finish()?;
+    Ok(cfg)
+}
+
+/// `https://host[:port][/path]` with no user info, query or fragment.
+fn validate_base_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("https://").ok_or_else(|| format!("{url:?} must start with https://"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    if url.contains(['?', '#', '@', ' ', '\\']) || url.chars().any(|c| c.is_control() || !c.is_ascii()) {
+        return Err(format!("{url:?} may not contain user info, a query, a fragment, spaces or non-ASCII"));
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p)),
+        _ => (authority, None),
+    };
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    if let Some(p) = port {
+        if p.parse::<u16>().ok().filter(|p| *p > 0).is_none() {
+            return Err(format!("{url:?} has an invalid port {p:?}"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! The configuration file (design §7, a contract): parsing and validation.
+//!
+//! Owns: turning `/etc/compliance-agent/config.json` into a [`Config`] whose
+//! values are already valid (absolute tool paths, positive intervals, a
+//! window that parses, an https base URL, decodable keys). JSON is parsed by
+//! serde_json; the typed values are read key by key so that every error names
+//! the exact key path and the file. Unknown keys are errors.
+//! Must never: read key files' secret contents (that is `keys`), touch the
+//! network, or guess a default for something security-relevant.
+//!
+//! The files mirror the config file. Each section's type sits beside the
+//! function that reads and validates it, in a file named after the
+//! section's key, so adding a key is one edit in one file (and a test):
+//!
+//! | key | file |
+//! |---|---|
+//! | top-level scalars (`site_id` … `max_order_ttl_secs`, `metrics_textfile`) | this file: [`Config`], [`DeploymentMode`] |
+//! | `mcp` (base URL, certificates, `order_keys`) | `mcp.rs` |
+//! | `maintenance_window` | `maintenance_window.rs` (what a valid window is: [`crate::window`]) |
+//! | `checks.*` | `checks.rs`, one type and one reader per check |
+//! | `tools` | `tools.rs` |
+//! | `evidence` | `evidence.rs` |
+//! | `log` | `log.rs` |
+//!
+//! Shared by the sections: `reader.rs`, the strict JSON reader (key paths,
+//! typed getters, unknown keys), and `names.rs` ([`Ident`], [`UnitName`]).
+//! Every public type is re-exported here, so callers write
+//! `crate::config::X` and never depend on which file `X` lives in.
+//!
+//! Keys are read in the order of [`Config`]'s fields, and each section
+//! rejects its unknown keys before the next is read (the top level's
+//! last). That order decides which error a broken file reports first, so
+//! moving a read is a behaviour change, not a tidy-up.
+
+mod checks;
+mod evidence;
+mod log;
+mod maintenance_window;
+mod mcp;
+mod names;
+mod reader;
+mod tools;
+
+// `self::` because a bare `log` would be ambiguous with the log crate.
+pub use self::log::{LogConfig, LogTarget};
+pub use checks::{
+    BackupsConfig, ChecksConfig, EncryptionConfig, FirewallConfig, LoggingConfig, PatchingConfig, ResticConfig,
+    ServicesConfig,
+};
+pub use evidence::EvidenceConfig;
+pub use mcp::{McpConfig, OrderKey};
+pub use names::{Ident, UnitName};
+pub use tools::{Tools, TOOL_NAMES};
+
+use crate::window::Window;
+use reader::Obj;
+use serde_json::Value;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where the NixOS module writes the configuration.
+pub const DEFAULT_PATH: &str = "/etc/compliance-agent/config.json";
+/// Largest configuration file we read.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// A configuration error: the file, the key path (`mcp.base_url`, or empty
+/// for the whole document) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The configuration file.
+    pub file: PathBuf,
+    /// Dotted key path, e.g. `checks.services.units[2]`.
+    pub key: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file.display(), self.key, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// How the appliance is deployed (design: reseller or direct).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeploymentMode {
+    /// The MSP runs the MCP for the clinic directly.
+    Direct,
+    /// A reseller sits between MSP and clinic.
+    Reseller,
+}
+
+impl DeploymentMode {
+    /// The config/evidence spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentMode::Direct => "direct",
+            DeploymentMode::Reseller => "reseller",
+        }
+    }
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from (for messages).
+    pub source: PathBuf,
+    /// This clinic.
+    pub site_id: Ident,
+    /// This box.
+    pub appliance_id: Ident,
+    /// See [`DeploymentMode`].
+    pub deployment_mode: DeploymentMode,
+    /// The agent's own state (database, saved rulesets).
+    pub state_dir: PathBuf,
+    /// The evidence signing key.
+    pub signing_key_file: PathBuf,
+    /// Seconds between cycles before jitter.
+    pub poll_interval_secs: u64,
+    /// ± jitter applied to each interval, 0–50.
+    pub jitter_percent: u8,
+    /// How far in the future an order's `issued_at` may be.
+    pub max_clock_skew_secs: u64,
+    /// The longest `ttl_secs` an order may carry.
+    pub max_order_ttl_secs: u64,
+    /// The MCP connection.
+    pub mcp: McpConfig,
+    /// When disruptive work may run.
+    pub maintenance_window: Window,
+    /// The checks.
+    pub checks: ChecksConfig,
+    /// Tool paths.
+    pub tools: Tools,
+    /// Evidence settings.
+    pub evidence: EvidenceConfig,
+    /// Logging settings.
+    pub log: LogConfig,
+    /// Optional Prometheus textfile to write after each cycle.
+    pub metrics_textfile: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let err = |message: String| ConfigError { file: path.to_path_buf(), key: String::new(), message };
+        let text = crate::fsutil::read_text_capped(path, MAX_CONFIG_BYTES, crate::fsutil::Follow::Symlinks)
+            .map_err(|e| err(format!("cannot read: {e}")))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates configuration text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            key: String::new(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+        let root = Obj::root(&value, path)?;
+        let config = Config {
+            source: path.to_path_buf(),
+            site_id: root.parse("site_id", Ident::parse)?,
+            appliance_id: root.parse("appliance_id", Ident::parse)?,
+            deployment_mode: match root.opt_str("deployment_mode")?.as_deref().unwrap_or("direct") {
+                "direct" => DeploymentMode::Direct,
+                "reseller" => DeploymentMode::Reseller,
+                other => {
+                    return Err(
+                        root.error("deployment_mode", format!("{other:?} is neither \"direct\" nor \"reseller\""))
+                    )
+                }
+            },
+            state_dir: root.abs_path("state_dir")?,
+            signing_key_file: root.abs_path("signing_key_file")?,
+            poll_interval_secs: root.positive_or("poll_interval_secs", 60)?,
+            jitter_percent: {
+                let j = root.u64_or("jitter_percent", 10)?;
+                if j > 50 {
+                    return Err(root.error("jitter_percent", format!("{j} is above 50")));
+                }
+                j as u8
+            },
+            max_clock_skew_secs: root.u64_or("max_clock_skew_secs", 300)?,
+            max_order_ttl_secs: root.positive_or("max_order_ttl_secs", 86_400)?,
+            mcp: mcp::read(&root)?,
+            maintenance_window: maintenance_window::read(&root)?,
+            checks: checks::read(&root)?,
+            tools: tools::read(&root)?,
+            evidence: evidence::read(&root)?,
+            log: self::log::read(&root)?,
+            metrics_textfile: root.opt_abs_path("metrics_textfile")?,
+        };
+        root.finish()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests;
