@@ -7,9 +7,11 @@
 //! other modules, or delete anything the retention rules do not allow.
 
 mod open;
+mod schema;
 
 pub use open::APPLICATION_ID;
 use rusqlite::{params, Connection, OptionalExtension};
+use schema::MIGRATIONS;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -73,73 +75,6 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
-
-/// Schema migrations; index + 1 is the `user_version` after applying it.
-const MIGRATIONS: &[&str] = &[
-    // 1: orders seen (replay and duplicate defence, queue of accepted orders).
-    "CREATE TABLE orders (
-        envelope_sha256 TEXT PRIMARY KEY,
-        order_id        TEXT,             -- only once the signature verified
-        state           TEXT NOT NULL,    -- queued | running | done | failed | rejected | expired
-        reason          TEXT,             -- refusal reason, if refused
-        action          TEXT,
-        keyid           TEXT,
-        expires_at      INTEGER,
-        envelope        BLOB,             -- accepted orders only; re-verified before use
-        first_seen      INTEGER NOT NULL,
-        keep_until      INTEGER NOT NULL
-    ) STRICT;
-    CREATE INDEX orders_by_id ON orders(order_id) WHERE order_id IS NOT NULL;
-    CREATE INDEX orders_by_state ON orders(state);",
-    // 2: the evidence chain and outbox, receipts, small state, alert episodes.
-    "CREATE TABLE bundles (
-        seq         INTEGER PRIMARY KEY,  -- 1, 2, 3 … no gaps (except pruned prefixes)
-        bundle_id   TEXT NOT NULL UNIQUE,
-        kind        TEXT NOT NULL,
-        sha256      TEXT NOT NULL,        -- hex SHA-256 of bytes
-        bytes       BLOB NOT NULL,        -- exactly what was signed and is sent
-        signature   BLOB NOT NULL,        -- raw 64-byte Ed25519
-        created_ms  INTEGER NOT NULL,
-        pushed_ms   INTEGER,              -- set only on a matching receipt
-        receipt_at  TEXT                  -- the server's received_at
-    ) STRICT;
-    CREATE INDEX bundles_unpushed ON bundles(seq) WHERE pushed_ms IS NULL;
-    CREATE TABLE chain (
-        id     INTEGER PRIMARY KEY CHECK (id = 1),
-        seq    INTEGER NOT NULL,
-        sha256 TEXT NOT NULL
-    ) STRICT;
-    INSERT INTO chain (id, seq, sha256) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
-    CREATE TABLE state (
-        key   TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE alerts (
-        key           TEXT PRIMARY KEY,   -- e.g. mcp_unreachable, drift:services
-        reason        TEXT NOT NULL,
-        detail        TEXT,
-        first_ms      INTEGER NOT NULL,
-        last_alert_ms INTEGER NOT NULL
-    ) STRICT;",
-    // 3: the heal journal: a row is written before a remediation acts and
-    // closed in the same transaction as its closing evidence bundle.
-    "CREATE TABLE journal (
-        id          INTEGER PRIMARY KEY,
-        target      TEXT NOT NULL,        -- services:<unit> | backups | logging | patching | firewall
-        source      TEXT NOT NULL,        -- drift | order
-        envelope    TEXT,                 -- the order's envelope hash, for orders
-        snapshot    TEXT NOT NULL,        -- JSON: what rollback and recovery need
-        step        TEXT NOT NULL,        -- journaled | acted | verified
-        started_ms  INTEGER NOT NULL,
-        closed_ms   INTEGER
-    ) STRICT;
-    CREATE INDEX journal_open ON journal(id) WHERE closed_ms IS NULL;",
-    // 4: mark the file as an agent database (store::open::APPLICATION_ID,
-    // "CAG1"), and index refusals of envelopes no signature vouched for
-    // (their number is capped).
-    "PRAGMA application_id = 1128351537;
-    CREATE INDEX orders_unsigned ON orders(first_seen) WHERE keyid IS NULL;",
-];
 
 /// An open (or just opened) heal journal row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -853,11 +788,14 @@ fn row_to_alert(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertEpisode> {
     })
 }
 
+/// What the store's unit tests share.
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod testing {
+    use super::Store;
+    use std::path::PathBuf;
 
-    fn temp_db() -> (PathBuf, Store) {
+    /// A new database in a directory of its own.
+    pub(super) fn temp_db() -> (PathBuf, Store) {
         let dir = std::env::temp_dir().join(format!(
             "store-test-{}-{}",
             std::process::id(),
@@ -866,6 +804,13 @@ mod tests {
         let s = Store::open_in(&dir).unwrap();
         (dir, s)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use testing::temp_db;
 
     fn seen<'a>(hash: &'a str, id: Option<&'a str>, state: &'a str) -> SeenOrder<'a> {
         SeenOrder {
@@ -880,31 +825,6 @@ mod tests {
             now: 1,
             keep_until: 200,
         }
-    }
-
-    #[test]
-    fn settings_and_migrations() {
-        let (dir, s) = temp_db();
-        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-        assert_eq!(mode, "wal");
-        let sync: i64 = s.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
-        assert_eq!(sync, 2, "synchronous=FULL");
-        let v: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, MIGRATIONS.len() as i64);
-        drop(s);
-        // Reopening is a no-op migration.
-        Store::open_in(&dir).unwrap();
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn newer_schema_is_refused() {
-        let (dir, s) = temp_db();
-        s.conn.pragma_update(None, "user_version", 999).unwrap();
-        drop(s);
-        let e = Store::open_in(&dir).unwrap_err();
-        assert!(e.what.contains("newer"), "{e}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
