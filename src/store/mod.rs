@@ -6,10 +6,12 @@
 //! module uses. Must never: hand out the raw connection for ad-hoc SQL from
 //! other modules, or delete anything the retention rules do not allow.
 
+mod journal;
 mod open;
 mod orders;
 mod schema;
 
+pub use journal::JournalRow;
 pub use open::APPLICATION_ID;
 pub use orders::{InterruptedOrder, QueuedOrder, SeenOrder};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -77,25 +79,6 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
-
-/// An open (or just opened) heal journal row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalRow {
-    /// Row id.
-    pub id: i64,
-    /// What is being remediated.
-    pub target: String,
-    /// `drift` or `order`.
-    pub source: String,
-    /// The order's envelope hash, for orders.
-    pub envelope: Option<String>,
-    /// JSON snapshot.
-    pub snapshot: String,
-    /// Last step reached.
-    pub step: String,
-    /// When it began.
-    pub started_ms: i64,
-}
 
 /// The open database.
 #[derive(Debug)]
@@ -304,54 +287,6 @@ impl Store {
             created_ms: b.created_ms,
             pushed_ms: None,
         })
-    }
-
-    /// Opens a journal row before a remediation acts.
-    pub fn journal_open(
-        &self,
-        target: &str,
-        source: &str,
-        envelope: Option<&str>,
-        snapshot: &str,
-        now_ms: i64,
-    ) -> Result<i64, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO journal (target, source, envelope, snapshot, step, started_ms) VALUES (?1, ?2, ?3, ?4, 'journaled', ?5)",
-                params![target, source, envelope, snapshot, now_ms],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// Records the step a remediation reached.
-    pub fn journal_step(&self, id: i64, step: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE journal SET step = ?2 WHERE id = ?1", params![id, step])
-            .map(|_| ())
-            .map_err(|e| self.err(e))
-    }
-
-    /// Journal rows never closed (a crash or kill mid-remediation).
-    pub fn journal_open_rows(&self) -> Result<Vec<JournalRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, target, source, envelope, snapshot, step, started_ms FROM journal WHERE closed_ms IS NULL ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(JournalRow {
-                    id: r.get(0)?,
-                    target: r.get(1)?,
-                    source: r.get(2)?,
-                    envelope: r.get(3)?,
-                    snapshot: r.get(4)?,
-                    step: r.get(5)?,
-                    started_ms: r.get(6)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
     /// Up to `limit` unpushed bundles in seq order, starting after `after`.
