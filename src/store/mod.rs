@@ -6,15 +6,18 @@
 //! module uses. Must never: hand out the raw connection for ad-hoc SQL from
 //! other modules, or delete anything the retention rules do not allow.
 
+mod alerts;
 mod journal;
 mod open;
 mod orders;
 mod schema;
+mod state;
 
+pub use alerts::AlertEpisode;
 pub use journal::JournalRow;
 pub use open::APPLICATION_ID;
 pub use orders::{InterruptedOrder, QueuedOrder, SeenOrder};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use schema::MIGRATIONS;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -153,21 +156,6 @@ pub struct Backlog {
     pub oldest_unpushed_ms: Option<i64>,
     /// Bundles stored locally in all.
     pub stored: u64,
-}
-
-/// An open alert episode.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlertEpisode {
-    /// Condition key.
-    pub key: String,
-    /// Evidence reason.
-    pub reason: String,
-    /// Last detail.
-    pub detail: Option<String>,
-    /// When the condition was first seen, Unix ms.
-    pub first_ms: i64,
-    /// When it was last written as evidence, Unix ms.
-    pub last_alert_ms: i64,
 }
 
 /// What a corrupt database was replaced by.
@@ -389,126 +377,6 @@ impl Store {
         Ok(Some((first as u64, last as u64, sha)))
     }
 
-    /// A small state value (one the file system refused is read from
-    /// memory).
-    pub fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
-        if let Some(v) = self.overlay.borrow().get(key) {
-            return Ok(Some(v.clone()));
-        }
-        self.conn
-            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    /// Sets a small state value. When the file system is full the value is
-    /// kept in memory (and read back from there) until
-    /// [`Store::write_pending_state`] manages to store it.
-    pub fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        match self.write_state(key, value) {
-            Ok(()) => {
-                self.overlay.borrow_mut().remove(key);
-                Ok(())
-            }
-            Err(e) if e.is_full() => {
-                self.overlay.borrow_mut().insert(key.to_string(), value.to_string());
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn write_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            )
-            .and_then(|mut stmt| stmt.execute([key, value]))
-            .map(|_| ())
-            .map_err(|e| self.err(e))
-    }
-
-    /// Writes the state values kept in memory while the file system was
-    /// full, in one transaction. Returns how many are still waiting.
-    pub fn write_pending_state(&self) -> usize {
-        let pending: Vec<(String, String)> =
-            self.overlay.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        if pending.is_empty() {
-            return 0;
-        }
-        let written = (|| {
-            let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-            for (k, v) in &pending {
-                self.write_state(k, v)?;
-            }
-            tx.commit().map_err(|e| self.err(e))
-        })();
-        if written.is_ok() {
-            self.overlay.borrow_mut().clear();
-        }
-        self.overlay.borrow().len()
-    }
-
-    /// The open alert episode for `key`, if any.
-    pub fn alert(&self, key: &str) -> Result<Option<AlertEpisode>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts WHERE key = ?1",
-                [key],
-                row_to_alert,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    /// Opens or refreshes an alert episode; `alerted` says whether evidence
-    /// was written now (then `last_alert_ms` moves).
-    pub fn touch_alert(
-        &self,
-        key: &str,
-        reason: &str,
-        detail: Option<&str>,
-        now_ms: i64,
-        alerted: bool,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO alerts (key, reason, detail, first_ms, last_alert_ms) VALUES (?1, ?2, ?3, ?4, ?4)
-                 ON CONFLICT(key) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
-                   last_alert_ms = CASE WHEN ?5 THEN excluded.last_alert_ms ELSE alerts.last_alert_ms END",
-                params![key, reason, detail, now_ms, alerted],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
-    }
-
-    /// Closes the episodes whose keys start with `prefix`; returns them.
-    pub fn clear_alerts(&self, prefix: &str) -> Result<Vec<AlertEpisode>, StoreError> {
-        let like = format!("{}%", prefix.replace('%', "").replace('_', "\\_"));
-        let open = {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts WHERE key LIKE ?1 ESCAPE '\\'",
-                )
-                .map_err(|e| self.err(e))?;
-            let rows = stmt.query_map([&like], row_to_alert).map_err(|e| self.err(e))?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?
-        };
-        self.conn.execute("DELETE FROM alerts WHERE key LIKE ?1 ESCAPE '\\'", [&like]).map_err(|e| self.err(e))?;
-        Ok(open)
-    }
-
-    /// All open alert episodes.
-    pub fn open_alerts(&self) -> Result<Vec<AlertEpisode>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts ORDER BY first_ms")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], row_to_alert).map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
-    }
-
     /// Caps the database at `pages` pages (`PRAGMA max_page_count`), so
     /// writes beyond it fail with SQLITE_FULL exactly as on a full disk.
     /// For tests of the disk-full path; the agent never calls it.
@@ -542,16 +410,6 @@ impl Store {
     }
 }
 
-fn row_to_alert(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertEpisode> {
-    Ok(AlertEpisode {
-        key: r.get(0)?,
-        reason: r.get(1)?,
-        detail: r.get(2)?,
-        first_ms: r.get(3)?,
-        last_alert_ms: r.get(4)?,
-    })
-}
-
 /// What the store's unit tests share.
 #[cfg(test)]
 mod testing {
@@ -567,28 +425,5 @@ mod testing {
         ));
         let s = Store::open_in(&dir).unwrap();
         (dir, s)
-    }
-}
-
-#[cfg(test)]
-mod alert_tests {
-    use super::*;
-
-    #[test]
-    fn alert_episodes_open_refresh_and_clear_by_prefix() {
-        let dir = std::env::temp_dir().join(format!("store-alerts-{}", std::process::id()));
-        let s = Store::open_in(&dir).unwrap();
-        s.touch_alert("mcp_unreachable", "mcp_unreachable", Some("x"), 10, true).unwrap();
-        s.touch_alert("evidence_backlog", "evidence_backlog", None, 10, true).unwrap();
-        s.touch_alert("mcp_unreachable", "mcp_unreachable", Some("y"), 20, false).unwrap();
-        let a = s.alert("mcp_unreachable").unwrap().unwrap();
-        assert_eq!((a.first_ms, a.last_alert_ms, a.detail.as_deref()), (10, 10, Some("y")));
-        // `_` in the prefix is literal, not a LIKE wildcard.
-        assert!(s.clear_alerts("mcpXunreachable").unwrap().is_empty());
-        assert_eq!(s.clear_alerts("evidence_backlog").unwrap().len(), 1);
-        assert_eq!(s.open_alerts().unwrap().len(), 1);
-        assert_eq!(s.clear_alerts("mcp_").unwrap().len(), 1);
-        assert!(s.open_alerts().unwrap().is_empty());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }
