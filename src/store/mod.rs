@@ -17,7 +17,7 @@ mod state;
 pub use alerts::AlertEpisode;
 pub use chain::{Backlog, ChainTip, Closing, NewBundle, StoredBundle};
 pub use journal::JournalRow;
-pub use open::APPLICATION_ID;
+pub use open::{Recovery, APPLICATION_ID};
 pub use orders::{InterruptedOrder, QueuedOrder, SeenOrder};
 use rusqlite::Connection;
 use schema::MIGRATIONS;
@@ -102,18 +102,6 @@ pub struct Store {
     overlay: std::cell::RefCell<std::collections::BTreeMap<String, String>>,
     /// The seq this process last wrote to `chain.head`.
     head_written: std::cell::Cell<Option<u64>>,
-}
-
-/// What a corrupt database was replaced by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recovery {
-    /// Where the unusable database (and whatever SQLite kept beside it) now
-    /// is; None when there was nothing to move (the file was missing).
-    pub moved_to: Option<PathBuf>,
-    /// Why it was unreadable.
-    pub error: String,
-    /// The last chain tip recorded beside it (`chain.head`), if any.
-    pub last_known: Option<ChainTip>,
 }
 
 /// The file beside the database that remembers the chain tip, so that a
