@@ -5,6 +5,26 @@
 //! schema migrations by `user_version`, and the typed queries every other
 //! module uses. Must never: hand out the raw connection for ad-hoc SQL from
 //! other modules, or delete anything the retention rules do not allow.
+//!
+//! One file per concern, each adding the methods of its tables to the one
+//! [`Store`]; the sub-modules are private and what they make public is
+//! re-exported here, so callers name everything `store::…`. `Store`'s
+//! fields are private to this module and its sub-modules.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `mod.rs` | [`Store`], [`StoreError`], the file names, re-exports |
+//! | `open` | opening: is this our history, recovery after a loss, degraded mode on a full disk |
+//! | `schema` | the migrations and the `application_id` they set |
+//! | `orders` | orders seen: replay and duplicate defence, the queue, claims, interrupted orders |
+//! | `chain` | the evidence chain and outbox, receipts, pruning, `chain.head` |
+//! | `journal` | the remediation journal |
+//! | `state` | small key-value state, kept in memory while the disk is full |
+//! | `alerts` | alert episodes |
+//!
+//! A transaction that spans concerns belongs to the bundle that commits
+//! it: a closing bundle closes its journal row and settles its order in
+//! `chain` ([`Store::append_bundle_closing`]).
 
 mod alerts;
 mod chain;
@@ -26,6 +46,10 @@ use std::path::{Path, PathBuf};
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "agent.db";
+
+/// The file beside the database that remembers the chain tip, so that a
+/// replacement chain can name where the old one ended.
+pub const HEAD_FILE: &str = "chain.head";
 
 /// State key: orders issued before this Unix time are refused as possible
 /// replays (set when a new database replaces a lost history).
@@ -103,10 +127,6 @@ pub struct Store {
     /// The seq this process last wrote to `chain.head`.
     head_written: std::cell::Cell<Option<u64>>,
 }
-
-/// The file beside the database that remembers the chain tip, so that a
-/// replacement chain can name where the old one ended.
-pub const HEAD_FILE: &str = "chain.head";
 
 impl Store {
     fn err(&self, e: rusqlite::Error) -> StoreError {
