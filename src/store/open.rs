@@ -38,7 +38,7 @@
 //! just create, write to a file before judging it, or follow a symlink
 //! planted in the state directory.
 
-use super::{ChainTip, Recovery, Store, StoreError, DB_FILE, HEAD_FILE, MIGRATIONS, ORDERS_NOT_BEFORE};
+use super::{ChainTip, Store, StoreError, DB_FILE, HEAD_FILE, MIGRATIONS, ORDERS_NOT_BEFORE};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -56,6 +56,18 @@ const CORE_TABLES: [&str; 4] = ["orders", "bundles", "chain", "state"];
 
 /// The files SQLite keeps beside a database.
 const SIDECARS: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// What a corrupt database was replaced by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Where the unusable database (and whatever SQLite kept beside it) now
+    /// is; None when there was nothing to move (the file was missing).
+    pub moved_to: Option<PathBuf>,
+    /// Why it was unreadable.
+    pub error: String,
+    /// The last chain tip recorded beside it (`chain.head`), if any.
+    pub last_known: Option<ChainTip>,
+}
 
 /// How the connection locks the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
