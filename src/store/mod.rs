@@ -28,7 +28,9 @@
 
 mod alerts;
 mod chain;
+mod connection;
 mod journal;
+mod judge;
 mod open;
 mod orders;
 mod schema;
@@ -37,7 +39,8 @@ mod state;
 pub use alerts::AlertEpisode;
 pub use chain::{Backlog, ChainTip, Closing, NewBundle, StoredBundle};
 pub use journal::JournalRow;
-pub use open::{Recovery, APPLICATION_ID};
+pub use judge::APPLICATION_ID;
+pub use open::Recovery;
 pub use orders::{InterruptedOrder, QueuedOrder, SeenOrder};
 use rusqlite::Connection;
 use schema::MIGRATIONS;

@@ -1,0 +1,177 @@
+//! The connection: opening without writing, the durability settings,
+//! migrations, the fallback to exclusive locking on a full file system and
+//! back, and whether the open file is still the one at its path.
+//!
+//! Owns: how the `Store` holds its SQLite connection. Must never: write to a
+//! file on connecting (settings and migrations come only once it is judged
+//! ours), or let a failed reopen leave a usable-looking store.
+
+use super::{Store, StoreError, MIGRATIONS};
+use rusqlite::{Connection, OpenFlags};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// Free space needed before a degraded store goes back to shared mode.
+const MIN_FREE_BYTES: u64 = 1 << 20;
+
+/// How the connection locks the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Locking {
+    /// WAL with a shared-memory index: readers (`status`) work alongside.
+    Shared,
+    /// The file system is full: the WAL index lives in this process's
+    /// memory, other readers wait.
+    Exclusive,
+}
+
+impl Store {
+    /// The durability settings: WAL, `synchronous=FULL`, foreign keys, a
+    /// small page cache.
+    pub(super) fn configure(&self) -> Result<(), StoreError> {
+        let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::new(&self.path, format!("cannot enable WAL (journal_mode is {mode})")));
+        }
+        // A 1 MiB page cache (SQLite's default is 2 MiB): the agent reads the
+        // outbox sequentially and has a 10 MiB memory budget.
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;")
+            .map_err(|e| self.err(e))
+    }
+
+    pub(super) fn user_version(&self) -> rusqlite::Result<i64> {
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+    }
+
+    /// Applies the migrations this database lacks; refuses a newer schema.
+    pub(super) fn migrate(&self) -> Result<(), StoreError> {
+        let version = self.user_version().map_err(|e| self.err(e))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::new(
+                &self.path,
+                format!("schema version {version} is newer than this agent's {known}; refusing to touch it"),
+            ));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+            tx.execute_batch(sql).map_err(|e| self.err(e))?;
+            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(|e| self.err(e))?;
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// True when the store was opened in exclusive mode because the file
+    /// system was full.
+    pub fn degraded(&self) -> bool {
+        self.exclusive
+    }
+
+    /// For a degraded store: reopens in the normal (shared) mode once the
+    /// file system has room again, so `status` can read beside the agent.
+    /// Ok(true) when it did. An error leaves the store unusable for good
+    /// ([`Store::still_in_place`] reports it): the caller must stop, and
+    /// systemd's restart opens it afresh.
+    pub fn leave_degraded(&mut self) -> Result<bool, StoreError> {
+        if !self.exclusive {
+            return Ok(false);
+        }
+        let dir = self.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        if crate::sys::free_bytes(&dir).map_or(true, |f| f < MIN_FREE_BYTES) {
+            return Ok(false);
+        }
+        // The exclusive lock is released only by closing the connection.
+        let placeholder = Connection::open_in_memory().map_err(|e| self.err(e))?;
+        drop(std::mem::replace(&mut self.conn, placeholder));
+        let fresh = Self::writable(&self.path).or_else(|_| {
+            // Not better off: back to where we were, if even that works.
+            let s = connect(&self.path, OpenFlags::SQLITE_OPEN_READ_WRITE, Locking::Exclusive)?;
+            s.configure()?;
+            Ok::<Store, StoreError>(s)
+        });
+        match fresh {
+            Ok(fresh) => {
+                self.conn = fresh.conn;
+                self.exclusive = fresh.exclusive;
+                if !self.exclusive {
+                    log::info!("{}: space is back; the database is shared with readers again", self.path.display());
+                }
+                Ok(!self.exclusive)
+            }
+            Err(e) => {
+                self.poisoned = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks that the open database is still the file at its path: not
+    /// deleted (with its directory, say) and not replaced. Evidence written
+    /// into an unlinked file could never be read.
+    pub fn still_in_place(&self) -> Result<(), String> {
+        if self.poisoned {
+            return Err(format!("{}: the connection could not be reopened", self.path.display()));
+        }
+        let Some((dev, ino)) = self.identity else { return Ok(()) };
+        match std::fs::symlink_metadata(&self.path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(format!("{} was deleted while the agent had it open", self.path.display()))
+            }
+            Err(e) => Err(format!("{}: {e}", self.path.display())),
+            Ok(m) if m.dev() != dev || m.ino() != ino => {
+                Err(format!("{} was replaced by another file while the agent had it open", self.path.display()))
+            }
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub(super) fn from_parts(conn: Connection, path: &Path, exclusive: bool) -> Store {
+        let identity = std::fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()));
+        Store {
+            conn,
+            path: path.to_path_buf(),
+            exclusive,
+            poisoned: false,
+            identity,
+            overlay: std::cell::RefCell::new(std::collections::BTreeMap::new()),
+            head_written: std::cell::Cell::new(None),
+        }
+    }
+}
+
+/// Connects without writing anything; on a file system too full for the
+/// WAL index, falls back to exclusive locking (see the module docs).
+pub(super) fn connect(path: &Path, access: OpenFlags, locking: Locking) -> Result<Store, StoreError> {
+    match connect_once(path, access, locking) {
+        Ok(store) => Ok(store),
+        Err(e) if locking == Locking::Shared && e.is_full() => {
+            log::warn!(
+                "{}: the file system is full ({}); opening it in exclusive mode: evidence waits in memory until space returns, and `status` cannot read it meanwhile",
+                path.display(),
+                e.what
+            );
+            connect_once(path, access, Locking::Exclusive)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One connection attempt: open, then a first read (a WAL database on a
+/// file system too full for its shared-memory index fails here).
+pub(super) fn connect_once(path: &Path, access: OpenFlags, locking: Locking) -> Result<Store, StoreError> {
+    let flags = access | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
+    let store = Store::from_parts(conn, path, locking == Locking::Exclusive);
+    let probe = (|| {
+        store.conn.busy_timeout(Duration::from_secs(5))?;
+        if locking == Locking::Exclusive {
+            // Before the first access: then SQLite never needs the -shm file.
+            store.conn.execute_batch("PRAGMA locking_mode=EXCLUSIVE;")?;
+        }
+        store.user_version().map(|_| ())
+    })()
+    .map_err(|e| store.err(e));
+    probe.map(|()| store)
+}
