@@ -30,7 +30,10 @@ use crate::store::{Closing, JournalRow, Store, StoreError};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+mod firewall;
 mod patching;
+
+pub use firewall::swap_script;
 
 /// What a remediation changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,13 +166,6 @@ impl Ctx<'_> {
         rec
     }
 
-    /// `nft -f <script>`: the script holds a baseline or a saved ruleset,
-    /// so nft's stderr may echo it; evidence keeps only a scrubbed reason.
-    fn nft_load(&self, actions: &mut Vec<CommandRecord>, script: &str) -> CommandRecord {
-        let inv = Invocation::new(self.config.tools.path("nft"), ["-f", script], Duration::from_secs(30));
-        self.invoke(actions, inv.untrusted_input())
-    }
-
     /// Whether the MCP answers on a new connection (a pooled one could
     /// survive a ruleset that blocks new connections).
     fn mcp_probe(&self) -> bool {
@@ -245,12 +241,9 @@ fn remediate_from(
         patching::snapshot(ctx, &mut snapshot, &mut actions);
     }
     if let Target::Firewall = target {
-        match save_ruleset(ctx, &mut actions, started_ms) {
-            Ok(path) => snapshot["saved_ruleset"] = json!(path),
-            Err(e) => {
-                let end = Ending::new(Outcome::Failed, "snapshot_failed", e, None);
-                return close(ctx, target, order, None, &pre, actions, end, started_ms);
-            }
+        if let Err(e) = firewall::snapshot(ctx, &mut snapshot, &mut actions, started_ms) {
+            let end = Ending::new(Outcome::Failed, "snapshot_failed", e, None);
+            return close(ctx, target, order, None, &pre, actions, end, started_ms);
         }
     }
     let envelope = order.map(|(o, _)| o.envelope_sha256.as_str());
@@ -286,17 +279,12 @@ fn act_and_verify(
     id: Option<i64>,
     actions: &mut Vec<CommandRecord>,
 ) -> Ending {
-    let step = |s: &str| {
-        if let Some(Err(e)) = id.map(|id| ctx.store.journal_step(id, s)) {
-            log::warn!("heal: journal step {s}: {e}");
-        }
-    };
     match target {
         Target::Services(units) => {
             for u in units {
                 ctx.tool(actions, "systemctl", &["restart", u.as_str()], Duration::from_secs(120));
             }
-            step("acted");
+            journal_step(ctx, id, "acted");
             crate::crashpoint::hit("heal-acted");
             std::thread::sleep(Duration::from_millis(300));
             verify_check(ctx, CheckName::Services)
@@ -305,66 +293,26 @@ fn act_and_verify(
             let unit = ctx.config.checks.backups.as_ref().map(|b| b.unit.as_str().to_string()).unwrap_or_default();
             // `systemctl start` of a oneshot backup unit waits until it finished.
             ctx.tool(actions, "systemctl", &["start", &unit], Duration::from_secs(3600));
-            step("acted");
+            journal_step(ctx, id, "acted");
             crate::crashpoint::hit("heal-acted");
             verify_check(ctx, CheckName::Backups)
         }
         Target::Journald => {
             ctx.tool(actions, "systemctl", &["restart", "systemd-journald.service"], Duration::from_secs(60));
-            step("acted");
+            journal_step(ctx, id, "acted");
             crate::crashpoint::hit("heal-acted");
             verify_check(ctx, CheckName::Logging)
         }
-        Target::Firewall => {
-            let Some(fw) = ctx.config.checks.firewall.as_ref() else {
-                return Ending::new(Outcome::Failed, "not_configured", "firewall check disabled", None);
-            };
-            // The check verified the baseline's signature this cycle; check
-            // again right before applying it (the file could have changed).
-            let pre = ctx.check(CheckName::Firewall);
-            if pre.verdict == Verdict::Error {
-                return Ending::new(Outcome::Failed, "baseline_untrusted", pre.detail.clone(), Some(pre));
-            }
-            // The bytes that verified and passed the nft script filter (so
-            // they are UTF-8) are the ones applied; the file is not read again.
-            let rules = match checks::firewall::effective_baseline(fw, &ctx.env()) {
-                Ok(b) => String::from_utf8_lossy(&b.bytes).into_owned(),
-                Err((_, why)) => {
-                    return Ending::new(Outcome::Failed, "baseline_untrusted", why, Some(pre));
-                }
-            };
-            // One atomic nft transaction that replaces only the tables the
-            // agent manages: tables in `ignore_tables` (fail2ban's bans)
-            // survive, unlike with the baseline's own `flush ruleset`.
-            let script = match managed_swap(ctx, actions, &rules, "apply") {
-                Ok(p) => p,
-                Err(e) => {
-                    return Ending::new(Outcome::Failed, "snapshot_failed", e, Some(pre));
-                }
-            };
-            let apply = ctx.nft_load(actions, &script);
-            step("acted");
-            crate::crashpoint::hit("heal-acted");
-            let post = ctx.check(CheckName::Firewall);
-            let reachable = !snapshot["mcp_reachable"].as_bool().unwrap_or(false) || ctx.mcp_probe();
-            if apply.success() && post.verdict == Verdict::Compliant && reachable {
-                return Ending {
-                    outcome: Outcome::Success,
-                    reason: None,
-                    detail: "baseline applied and verified".into(),
-                    post: Some(post),
-                };
-            }
-            let why = if !apply.success() {
-                format!("nft -f failed: {}", checks::tool_failure(&apply))
-            } else if !reachable {
-                "the MCP was reachable before and is not after applying the baseline".to_string()
-            } else {
-                format!("the ruleset does not verify after applying: {}", post.detail)
-            };
-            restore_firewall(ctx, snapshot, actions, why)
-        }
+        Target::Firewall => firewall::act_and_verify(ctx, snapshot, id, actions),
         Target::Rebuild(flake) => patching::act_and_verify(ctx, flake, snapshot, id, actions),
+    }
+}
+
+/// Records a step of the remediation in its journal row, if it has one; a
+/// failure is logged, never fatal.
+fn journal_step(ctx: &Ctx<'_>, journal: Option<i64>, step: &str) {
+    if let Some(Err(e)) = journal.map(|id| ctx.store.journal_step(id, step)) {
+        log::warn!("heal: journal step {step}: {e}");
     }
 }
 
@@ -380,109 +328,6 @@ fn verify_check(ctx: &Ctx<'_>, check: CheckName) -> Ending {
             format!("still not compliant after the repair: {}", post.detail),
             Some(post),
         ),
-    }
-}
-
-fn ignored(ctx: &Ctx<'_>) -> Vec<String> {
-    ctx.config.checks.firewall.as_ref().map(|f| f.ignore_tables.clone()).unwrap_or_default()
-}
-
-/// The live stateless listing, complete (a truncated one would make a
-/// wrong snapshot).
-fn live_listing(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>) -> Result<String, String> {
-    let rec = ctx.tool(actions, "nft", &["-s", "list", "ruleset"], Duration::from_secs(30));
-    if !rec.success() {
-        return Err(format!("cannot list the live ruleset: {}", checks::tool_failure(&rec)));
-    }
-    if rec.stdout_dropped > 0 {
-        return Err("the live ruleset listing is larger than the output cap".into());
-    }
-    let text = rec.stdout_text();
-    checks::firewall::validate_listing(&text)?;
-    Ok(text)
-}
-
-/// Saves the managed (not ignored) tables of the live ruleset to a file in
-/// `state_dir`, for restoring.
-fn save_ruleset(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, now_ms: i64) -> Result<String, String> {
-    let live = live_listing(ctx, actions)?;
-    let (managed, _) = checks::firewall::filtered(&live, &ignored(ctx));
-    let path = ctx.config.state_dir.join(format!("firewall-saved-{now_ms}.nft"));
-    crate::fsutil::write_atomic(&path, managed.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path.display().to_string())
-}
-
-/// Writes an nft script that, in one transaction, deletes every live table
-/// that is not ignored and loads `rules` (without any `flush ruleset`).
-/// Returns its path. The script must pass [`crate::nftscript`]'s filter, as
-/// everything the agent hands to `nft -f` does.
-fn managed_swap(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, rules: &str, label: &str) -> Result<String, String> {
-    let live = live_listing(ctx, actions)?;
-    let script = swap_script(&live, rules, &ignored(ctx));
-    crate::nftscript::parse(&script).map_err(|r| format!("the {label} script is refused: {r}"))?;
-    let path = ctx.config.state_dir.join(format!("firewall-{label}.nft"));
-    crate::fsutil::write_atomic(&path, script.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path.display().to_string())
-}
-
-/// The text of [`managed_swap`]'s script (pure).
-pub fn swap_script(live: &str, rules: &str, ignore: &[String]) -> String {
-    let mut out = String::new();
-    for (name, _) in checks::firewall::tables(live) {
-        if !name.is_empty() && !ignore.contains(&name) {
-            out.push_str(&format!("delete table {name}\n"));
-        }
-    }
-    for line in rules.lines() {
-        if line.trim() == "flush ruleset" {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-fn restore_firewall(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>, why: String) -> Ending {
-    let Some(saved) = snapshot["saved_ruleset"].as_str() else {
-        return Ending::new(Outcome::Failed, "no_snapshot", format!("{why}; no saved ruleset to restore"), None);
-    };
-    let saved_path = std::path::Path::new(saved);
-    let prepared = crate::fsutil::read_text_capped(
-        saved_path,
-        checks::firewall::MAX_BASELINE_BYTES,
-        crate::fsutil::follow_for(saved_path, &ctx.config.state_dir),
-    )
-    .map_err(|e| format!("{saved}: {e}"))
-    .and_then(|rules| managed_swap(ctx, actions, &rules, "restore"));
-    let restore = match prepared {
-        Ok(script) => ctx.nft_load(actions, &script),
-        Err(e) => {
-            return Ending::new(
-                Outcome::Failed,
-                "rollback_failed",
-                format!("{why}; cannot prepare the restore: {e}"),
-                None,
-            )
-        }
-    };
-    let post = ctx.check(CheckName::Firewall);
-    let before = snapshot["pre_state"]["ruleset_sha256"].as_str();
-    let now = post.observed["ruleset_sha256"].as_str();
-    if restore.success() && before.is_some() && before == now {
-        Ending::new(
-            Outcome::Reverted,
-            "verify_failed",
-            format!("{why}; the saved ruleset was restored and verified"),
-            Some(post),
-        )
-    } else {
-        Ending::new(
-            Outcome::Failed,
-            "rollback_failed",
-            format!("{why}; restoring the saved ruleset did not verify (restore: {})", checks::tool_failure(&restore)),
-            Some(post),
-        )
     }
 }
 
@@ -559,29 +404,7 @@ fn recover_row(ctx: &Ctx<'_>, row: &JournalRow) -> Option<Record> {
     };
     let end = match &target {
         Target::Rebuild(_) => patching::recover(ctx, row, &snapshot, &mut actions)?,
-        Target::Firewall => {
-            let post = ctx.check(CheckName::Firewall);
-            let reachable = !snapshot["mcp_reachable"].as_bool().unwrap_or(false) || ctx.mcp_probe();
-            if post.verdict == Verdict::Compliant && reachable {
-                Ending::new(
-                    Outcome::Success,
-                    "interrupted",
-                    "interrupted; the baseline is in place and verifies",
-                    Some(post),
-                )
-            } else if snapshot["pre_state"]["ruleset_sha256"].as_str() == post.observed["ruleset_sha256"].as_str() {
-                Ending::new(
-                    Outcome::Failed,
-                    "interrupted",
-                    "interrupted before the baseline was applied; the ruleset is unchanged",
-                    Some(post),
-                )
-            } else {
-                let mut e = restore_firewall(ctx, &snapshot, &mut actions, "interrupted mid-change".into());
-                e.reason = Some("interrupted".into());
-                e
-            }
-        }
+        Target::Firewall => firewall::recover(ctx, &snapshot, &mut actions),
         other => {
             let post = ctx.check(other.check());
             let ok = post.verdict == Verdict::Compliant;
