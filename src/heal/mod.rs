@@ -30,8 +30,11 @@ use crate::store::{Closing, JournalRow, Store, StoreError};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+mod backups;
 mod firewall;
+mod logging;
 mod patching;
+mod services;
 
 pub use firewall::swap_script;
 
@@ -280,29 +283,9 @@ fn act_and_verify(
     actions: &mut Vec<CommandRecord>,
 ) -> Ending {
     match target {
-        Target::Services(units) => {
-            for u in units {
-                ctx.tool(actions, "systemctl", &["restart", u.as_str()], Duration::from_secs(120));
-            }
-            journal_step(ctx, id, "acted");
-            crate::crashpoint::hit("heal-acted");
-            std::thread::sleep(Duration::from_millis(300));
-            verify_check(ctx, CheckName::Services)
-        }
-        Target::Backup => {
-            let unit = ctx.config.checks.backups.as_ref().map(|b| b.unit.as_str().to_string()).unwrap_or_default();
-            // `systemctl start` of a oneshot backup unit waits until it finished.
-            ctx.tool(actions, "systemctl", &["start", &unit], Duration::from_secs(3600));
-            journal_step(ctx, id, "acted");
-            crate::crashpoint::hit("heal-acted");
-            verify_check(ctx, CheckName::Backups)
-        }
-        Target::Journald => {
-            ctx.tool(actions, "systemctl", &["restart", "systemd-journald.service"], Duration::from_secs(60));
-            journal_step(ctx, id, "acted");
-            crate::crashpoint::hit("heal-acted");
-            verify_check(ctx, CheckName::Logging)
-        }
+        Target::Services(units) => services::act_and_verify(ctx, units, id, actions),
+        Target::Backup => backups::act_and_verify(ctx, id, actions),
+        Target::Journald => logging::act_and_verify(ctx, id, actions),
         Target::Firewall => firewall::act_and_verify(ctx, snapshot, id, actions),
         Target::Rebuild(flake) => patching::act_and_verify(ctx, flake, snapshot, id, actions),
     }
