@@ -20,7 +20,8 @@
 //! answering → `success`; ruleset unchanged → `failed`; anything else →
 //! the same restore.
 
-use super::{journal_step, Ctx, Ending};
+use super::engine::{journal_step, Ending};
+use super::Ctx;
 use crate::checks::{self, CheckName, Verdict};
 use crate::evidence::Outcome;
 use crate::exec::{CommandRecord, Invocation};
@@ -172,7 +173,8 @@ fn managed_swap(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, rules: &str, la
     Ok(path.display().to_string())
 }
 
-/// The text of [`managed_swap`]'s script (pure).
+/// The text of the script `managed_swap` writes (pure): deletes the live
+/// tables not in `ignore`, then `rules` without any `flush ruleset`.
 pub fn swap_script(live: &str, rules: &str, ignore: &[String]) -> String {
     let mut out = String::new();
     for (name, _) in checks::firewall::tables(live) {

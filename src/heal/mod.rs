@@ -1,6 +1,6 @@
 //! Remediation: every heal — from drift or from an order — is a journaled
 //! transaction: snapshot, act, verify, then commit or roll back (design §2,
-//! guardrails 5–7).
+//! guardrails 5–7; docs/healing.md).
 //!
 //! ```text
 //!  snapshot ─► journal row ─► act ─► verify ─┬─ ok ───────────────► close: success
@@ -9,36 +9,53 @@
 //!   saved rules)               ▼                           firewall)
 //!                       crash anywhere: the open row is resolved at the next
 //!                       start (verify, roll back if needed), reason "interrupted"
+//!
+//!  engine       snapshot, journal row, dispatch to the target, close
+//!  the target   act, verify, rollback — side by side in one file per target:
+//!               services, backups, logging, firewall, patching
+//!  recovery     an open row after a crash, through the target's own verify
+//!               and rollback
 //! ```
 //!
 //! The closing evidence bundle and the closing of the journal row (and the
 //! order's final state) commit in one SQLite transaction, so a remediation
 //! has exactly one closing bundle however it is interrupted.
 //!
-//! Owns: the remediation targets and their act / verify / rollback steps.
+//! This file holds what the parts share: [`Target`] (what a remediation
+//! changes, and the journal's name for it), [`Ctx`] (what it needs, and the
+//! helpers every target uses to run tools and checks), and what a
+//! remediation hands back ([`Remediated`], [`Unwritten`]).
+//!
+//! Owns: the remediation targets and their act / verify / rollback steps,
+//! the journal, crash recovery.
 //! Must never: act without an open journal row, report `reverted` for a
 //! rollback it did not verify, or touch encryption.
 
-use crate::checks::{self, CheckName, CheckResult, Env, Verdict};
+use crate::checks::{self, CheckName, CheckResult, Env};
 use crate::clock::Clock;
 use crate::config::{Config, UnitName};
 use crate::evidence::attest::Writer;
-use crate::evidence::{Kind, OrderRef, Outcome, Record};
+use crate::evidence::Record;
 use crate::exec::{CommandRecord, Invocation, Runner};
 use crate::mcp::Transport;
-use crate::store::{Closing, Store, StoreError};
-use serde_json::{json, Value};
+use crate::store::Store;
 use std::time::Duration;
+
+mod engine;
+mod recovery;
 
 mod backups;
 mod firewall;
 mod logging;
 mod patching;
-mod recovery;
 mod services;
 
+pub use engine::{remediate, remediate_drift, write_closing};
 pub use firewall::swap_script;
 pub use recovery::{busy_checks, recover};
+
+/// State key: the revision the last approved rebuild produced.
+pub use crate::checks::patching::APPROVED_REVISION;
 
 /// What a remediation changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,36 +151,25 @@ impl std::fmt::Debug for Ctx<'_> {
     }
 }
 
-/// State key: the revision the last approved rebuild produced.
-pub use crate::checks::patching::APPROVED_REVISION;
-
-/// How a remediation ended, before it is written.
-struct Ending {
-    outcome: Outcome,
-    reason: Option<String>,
-    detail: String,
-    post: Option<CheckResult>,
-}
-
-impl Ending {
-    fn new(outcome: Outcome, reason: &str, detail: impl Into<String>, post: Option<CheckResult>) -> Ending {
-        Ending { outcome, reason: Some(reason.to_string()), detail: detail.into(), post }
-    }
-}
-
+/// The helpers every target uses: tools and checks go through these, so
+/// each command lands in the remediation's evidence and the log.
 impl Ctx<'_> {
+    /// The checks' view of the host.
     fn env(&self) -> Env<'_> {
         Env { config: self.config, runner: self.runner, clock: self.clock, state: self.store }
     }
 
+    /// Runs a check now.
     fn check(&self, c: CheckName) -> CheckResult {
         checks::run(c, &self.env())
     }
 
+    /// Runs an allowlisted tool and records the command.
     fn tool(&self, actions: &mut Vec<CommandRecord>, tool: &str, args: &[&str], timeout: Duration) -> CommandRecord {
         self.invoke(actions, Invocation::new(self.config.tools.path(tool), args.iter().copied(), timeout))
     }
 
+    /// Runs an invocation, logs it and records it in `actions`.
     fn invoke(&self, actions: &mut Vec<CommandRecord>, inv: Invocation) -> CommandRecord {
         let rec = self.runner.run(&inv);
         log::info!("heal: {}", rec.summary());
@@ -201,156 +207,4 @@ pub struct Unwritten {
     pub journal: Option<i64>,
     /// The order it settles: envelope hash and final state.
     pub order: Option<(String, &'static str)>,
-}
-
-/// Writes a closing bundle that could not be written before (with its
-/// journal row and order state, in one transaction).
-pub fn write_closing(writer: &Writer, store: &Store, u: &Unwritten, now_ms: i64) -> Result<(), StoreError> {
-    let closing = Closing { journal: u.journal, order: u.order.as_ref().map(|(h, st)| (h.as_str(), *st)) };
-    let b = writer.append_closing(store, &u.record, None, Some(&closing), now_ms)?;
-    log::info!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, u.record.summary());
-    Ok(())
-}
-
-/// Runs one remediation to its end and writes its closing bundle. If the
-/// store cannot take the bundle, it comes back as [`Remediated::unwritten`]
-/// for the caller to keep and write later.
-pub fn remediate(ctx: &Ctx<'_>, target: &Target, order: Option<(&OrderRef, &str)>) -> Remediated {
-    let started_ms = ctx.clock.now_ms();
-    let pre = ctx.check(target.check());
-    remediate_from(ctx, target, order, pre, started_ms)
-}
-
-/// [`remediate`] for drift: when a fresh look at the check finds it
-/// compliant already (the last result was stale, or an operator fixed it),
-/// nothing is done and the fresh result comes back as `Err`.
-pub fn remediate_drift(ctx: &Ctx<'_>, target: &Target) -> Result<Remediated, Box<CheckResult>> {
-    let started_ms = ctx.clock.now_ms();
-    let pre = ctx.check(target.check());
-    if pre.verdict == Verdict::Compliant {
-        return Err(Box::new(pre));
-    }
-    Ok(remediate_from(ctx, target, None, pre, started_ms))
-}
-
-fn remediate_from(
-    ctx: &Ctx<'_>,
-    target: &Target,
-    order: Option<(&OrderRef, &str)>,
-    pre: CheckResult,
-    started_ms: i64,
-) -> Remediated {
-    let mut actions: Vec<CommandRecord> = Vec::new();
-    let mut snapshot = json!({"pre_state": pre.observed, "mcp_reachable": ctx.mcp_reachable});
-    if let Target::Rebuild(_) = target {
-        patching::snapshot(ctx, &mut snapshot, &mut actions);
-    }
-    if let Target::Firewall = target {
-        if let Err(e) = firewall::snapshot(ctx, &mut snapshot, &mut actions, started_ms) {
-            let end = Ending::new(Outcome::Failed, "snapshot_failed", e, None);
-            return close(ctx, target, order, None, &pre, actions, end, started_ms);
-        }
-    }
-    let envelope = order.map(|(o, _)| o.envelope_sha256.as_str());
-    let source = if order.is_some() { "order" } else { "drift" };
-    let id = match ctx.store.journal_open(&target.key(), source, envelope, &snapshot.to_string(), started_ms) {
-        Ok(id) => Some(id),
-        Err(e) if e.is_full() && order.is_none() && target.safe_without_journal() => {
-            // Recovering these after a crash is only a re-check, which the
-            // next cycle does anyway: heal with the journal kept in memory.
-            log::warn!("heal: the file system is full ({e}); {} proceeds with its journal in memory", target.key());
-            None
-        }
-        Err(e) => {
-            // No journal row, so nothing may change.
-            let end = Ending::new(
-                Outcome::Failed,
-                "store_error",
-                format!("cannot journal the remediation, so nothing was changed: {e}"),
-                None,
-            );
-            return close(ctx, target, order, None, &pre, actions, end, started_ms);
-        }
-    };
-    crate::crashpoint::hit("heal-journaled");
-    let end = act_and_verify(ctx, target, &snapshot, id, &mut actions);
-    close(ctx, target, order, id, &pre, actions, end, started_ms)
-}
-
-fn act_and_verify(
-    ctx: &Ctx<'_>,
-    target: &Target,
-    snapshot: &Value,
-    id: Option<i64>,
-    actions: &mut Vec<CommandRecord>,
-) -> Ending {
-    match target {
-        Target::Services(units) => services::act_and_verify(ctx, units, id, actions),
-        Target::Backup => backups::act_and_verify(ctx, id, actions),
-        Target::Journald => logging::act_and_verify(ctx, id, actions),
-        Target::Firewall => firewall::act_and_verify(ctx, snapshot, id, actions),
-        Target::Rebuild(flake) => patching::act_and_verify(ctx, flake, snapshot, id, actions),
-    }
-}
-
-/// Records a step of the remediation in its journal row, if it has one; a
-/// failure is logged, never fatal.
-fn journal_step(ctx: &Ctx<'_>, journal: Option<i64>, step: &str) {
-    if let Some(Err(e)) = journal.map(|id| ctx.store.journal_step(id, step)) {
-        log::warn!("heal: journal step {step}: {e}");
-    }
-}
-
-fn verify_check(ctx: &Ctx<'_>, check: CheckName) -> Ending {
-    let post = ctx.check(check);
-    match post.verdict {
-        Verdict::Compliant => {
-            Ending { outcome: Outcome::Success, reason: None, detail: "repaired and verified".into(), post: Some(post) }
-        }
-        _ => Ending::new(
-            Outcome::Failed,
-            "verify_failed",
-            format!("still not compliant after the repair: {}", post.detail),
-            Some(post),
-        ),
-    }
-}
-
-#[allow(clippy::too_many_arguments)] // the parts of one closing bundle
-fn close(
-    ctx: &Ctx<'_>,
-    target: &Target,
-    order: Option<(&OrderRef, &str)>,
-    journal: Option<i64>,
-    pre: &CheckResult,
-    actions: Vec<CommandRecord>,
-    end: Ending,
-    started_ms: i64,
-) -> Remediated {
-    let mut rec = Record::new(if order.is_some() { Kind::Order } else { Kind::Remediation }, end.outcome, started_ms);
-    rec.check = Some(target.check());
-    rec.reason = end.reason;
-    rec.detail = Some(format!("{}: {}", target.key(), end.detail));
-    rec.pre_state = Some(pre.observed.clone());
-    rec.post_state = end.post.as_ref().map(|p| p.observed.clone());
-    rec.actions = actions;
-    rec.order = order.map(|(o, _)| o.clone());
-    rec.finished_ms = ctx.clock.now_ms();
-    let order_state: &'static str = match end.outcome {
-        Outcome::Success => "done",
-        _ => "failed",
-    };
-    let pending =
-        Unwritten { record: rec, journal, order: order.map(|(o, _)| (o.envelope_sha256.clone(), order_state)) };
-    let unwritten = match write_closing(ctx.writer, ctx.store, &pending, pending.record.finished_ms) {
-        Ok(()) => None,
-        Err(e) => {
-            // Kept (by the caller) and written when the store takes it; a
-            // crash before then leaves the journal row to `recover`.
-            log::error!("heal: cannot write the closing bundle ({e}); it waits in memory for the store");
-            Some(pending.clone())
-        }
-    };
-    crate::crashpoint::hit("heal-closed");
-    Remediated { record: pending.record, post: end.post, unwritten }
 }

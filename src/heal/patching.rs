@@ -19,7 +19,8 @@
 //! healthy → `success`; still starting → the row stays open; unhealthy →
 //! the same rollback.
 
-use super::{Ctx, Ending, APPROVED_REVISION};
+use super::engine::Ending;
+use super::{Ctx, APPROVED_REVISION};
 use crate::checks::{self, CheckName, Verdict};
 use crate::evidence::Outcome;
 use crate::exec::{CommandRecord, Invocation};

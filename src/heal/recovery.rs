@@ -11,7 +11,8 @@
 //! Must never: resolve a row whose closing bundle waits in memory (the
 //! store refused it; it is not a crash), or run a remediation again.
 
-use super::{close, firewall, patching, Ctx, Ending, Target};
+use super::engine::{close, Ending};
+use super::{firewall, patching, Ctx, Target};
 use crate::checks::{CheckName, CheckResult, Verdict};
 use crate::evidence::{OrderRef, Outcome, Record};
 use crate::exec::CommandRecord;

@@ -8,7 +8,8 @@
 //! Rolls back: nothing to roll back (a restart leaves no state to undo); a
 //! failed repair is retried with back-off. Crash recovery is a re-check.
 
-use super::{journal_step, verify_check, Ctx, Ending};
+use super::engine::{journal_step, verify_check, Ending};
+use super::Ctx;
 use crate::checks::CheckName;
 use crate::config::UnitName;
 use crate::exec::CommandRecord;
