@@ -31,20 +31,52 @@ pub mod sys;
 pub mod validate;
 pub mod window;
 
-/// Exit status: compliant (or healed).
+/// Exit status: compliant (or healed), and the cycle's evidence delivered.
 pub const EXIT_OK: i32 = 0;
 /// Exit status: drift remains or an action failed.
 pub const EXIT_DRIFT: i32 = 1;
 /// Exit status: usage error.
 pub const EXIT_USAGE: i32 = 2;
+/// Exit status: evidence verification failed — tampered or broken evidence
+/// (sysexits EX_DATAERR).
+pub const EXIT_DATAERR: i32 = 65;
+/// Exit status: an input named on the command line does not exist (the
+/// configuration file, an evidence directory, a database; `status` before
+/// any cycle ran) (sysexits EX_NOINPUT).
+pub const EXIT_NOINPUT: i32 = 66;
+/// Exit status: compliant, but the MCP could not be reached or the cycle's
+/// evidence is not delivered (a wrong CA, a refused connection, a DNS
+/// failure); `status`: the last cycle is stale or undelivered (sysexits
+/// EX_UNAVAILABLE).
+pub const EXIT_UNAVAILABLE: i32 = 69;
 /// Exit status: an I/O error (sysexits EX_IOERR): the state database was
 /// deleted or replaced under the running agent (the next start recovers),
 /// or standard output could not be written.
 pub const EXIT_IOERR: i32 = 74;
-/// Exit status: evidence verification failed (sysexits EX_DATAERR).
-pub const EXIT_DATAERR: i32 = 65;
+/// Exit status: another agent holds the state directory's lock; try again
+/// when it is done (sysexits EX_TEMPFAIL).
+pub const EXIT_TEMPFAIL: i32 = 75;
+/// Exit status: permission denied (not run as the agent's user, e.g. not
+/// root) (sysexits EX_NOPERM).
+pub const EXIT_NOPERM: i32 = 77;
 /// Exit status: configuration error (sysexits EX_CONFIG).
 pub const EXIT_CONFIG: i32 = 78;
+
+/// The exit status table, for `--help`, the man page and the README (a test
+/// keeps them equal): code and meaning.
+pub const EXIT_CODES: [(i32, &str); 11] = [
+    (EXIT_OK, "compliant (or healed) and the cycle's evidence delivered"),
+    (EXIT_DRIFT, "drift remains or an action failed"),
+    (EXIT_USAGE, "usage error"),
+    (EXIT_DATAERR, "evidence verification failed (tampered or broken evidence)"),
+    (EXIT_NOINPUT, "an input path is missing (config file, evidence, database; status before any cycle)"),
+    (EXIT_UNAVAILABLE, "compliant, but the MCP was not reached or evidence is not delivered; status: last cycle stale"),
+    (EXIT_IOERR, "I/O error: the state database vanished under the agent, or stdout unwritable"),
+    (EXIT_TEMPFAIL, "another agent holds the state directory's lock"),
+    (EXIT_NOPERM, "permission denied (run as the agent's user, root)"),
+    (EXIT_CONFIG, "configuration error (config, keys, certificates, tools, state_dir)"),
+    (141, "killed by SIGPIPE: stdout was closed (`| head`), as coreutils"),
+];
 
 /// What this binary is: crate version, git revision, executable hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
