@@ -17,6 +17,8 @@ pub enum Command {
     Once {
         /// Configuration file.
         config: PathBuf,
+        /// The closing summary as JSON instead of a line.
+        json: bool,
     },
     /// Run the enabled checks once: no heal, no network.
     Check {
@@ -143,7 +145,7 @@ where
             "--config" | "-c" => set_once(&mut config, PathBuf::from(value("--config")?), "--config")?,
             "--once" => once = true,
             "--out" if sub.as_deref() == Some("keygen") => set_once(&mut out, PathBuf::from(value("--out")?), "--out")?,
-            "--json" if matches!(sub.as_deref(), Some("status" | "check")) => json = true,
+            "--json" => json = true,
             "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
             "--pubkey" if evidence_verb.as_deref() == Some("verify") => {
                 set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
@@ -163,8 +165,11 @@ where
     }
 
     let config_path = || config.clone().unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
+    if json && !(matches!(sub.as_deref(), Some("status" | "check")) || (sub.is_none() && once)) {
+        return Err(UsageError("--json goes with --once, check or status".into()));
+    }
     match (sub.as_deref(), once) {
-        (None, true) => Ok(Command::Once { config: config_path() }),
+        (None, true) => Ok(Command::Once { config: config_path(), json }),
         (None | Some("run"), false) => Ok(Command::Run { config: config_path() }),
         (Some("run"), true) => Err(UsageError("--once and run exclude each other".into())),
         (Some("status"), false) => Ok(Command::Status { config: config_path(), json }),
@@ -224,8 +229,12 @@ mod tests {
         assert_eq!(p(&["--config", "/c.json"]).unwrap(), Command::Run { config: "/c.json".into() });
         assert_eq!(p(&["--config=/c.json", "run"]).unwrap(), Command::Run { config: "/c.json".into() });
         assert_eq!(p(&["run", "--config", "/c.json"]).unwrap(), Command::Run { config: "/c.json".into() });
-        assert_eq!(p(&["--config", "/c.json", "--once"]).unwrap(), Command::Once { config: "/c.json".into() });
-        assert_eq!(p(&["--once"]).unwrap(), Command::Once { config: default });
+        assert_eq!(
+            p(&["--config", "/c.json", "--once"]).unwrap(),
+            Command::Once { config: "/c.json".into(), json: false }
+        );
+        assert_eq!(p(&["--once"]).unwrap(), Command::Once { config: default.clone(), json: false });
+        assert_eq!(p(&["--once", "--json"]).unwrap(), Command::Once { config: default, json: true });
         assert_eq!(p(&["keygen", "--out", "/k"]).unwrap(), Command::Keygen { out: "/k".into() });
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert_eq!(p(&["--help"]).unwrap(), Command::Help);

@@ -1,8 +1,8 @@
 //! The `compliance-agent` binary: parses the command line and hands over to
-//! the library. Exit statuses follow design §8.
+//! the library. Exit statuses: `compliance_agent::EXIT_CODES`.
 #![forbid(unsafe_code)]
 
-use compliance_agent::agent::{Agent, StartError};
+use compliance_agent::agent::Agent;
 use compliance_agent::cli::{self, Command, EvidenceSource, USAGE};
 use compliance_agent::config::Config;
 use compliance_agent::keys::{self, SigningKey};
@@ -10,7 +10,8 @@ use compliance_agent::notify::Notifier;
 use compliance_agent::signals::Shutdown;
 use compliance_agent::status::Status;
 use compliance_agent::{
-    build_info, logging, out, outln, store, EXIT_CONFIG, EXIT_DATAERR, EXIT_DRIFT, EXIT_OK, EXIT_USAGE,
+    build_info, logging, out, outln, store, EXIT_CONFIG, EXIT_DATAERR, EXIT_DRIFT, EXIT_IOERR, EXIT_NOINPUT,
+    EXIT_NOPERM, EXIT_OK, EXIT_USAGE,
 };
 use std::path::Path;
 
@@ -41,8 +42,8 @@ fn main() {
             EXIT_OK
         }
         Ok(Command::Keygen { out }) => keygen(&out),
-        Ok(Command::Run { config }) => agent(&config, false),
-        Ok(Command::Once { config }) => agent(&config, true),
+        Ok(Command::Run { config }) => agent(&config, None),
+        Ok(Command::Once { config, json }) => agent(&config, Some(json)),
         Ok(Command::Status { config, json }) => status(&config, json),
         Ok(Command::Check { config, json }) => check(&config, json),
         Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
@@ -126,14 +127,16 @@ fn status(config_path: &Path, json: bool) -> i32 {
     } else {
         out!("{}", st.to_text());
     }
-    if st.exit_code() == Some(EXIT_OK) {
-        EXIT_OK
-    } else {
-        EXIT_DRIFT
+    match st.exit_code() {
+        Some(code @ (EXIT_OK | compliance_agent::EXIT_UNAVAILABLE)) => code,
+        _ => EXIT_DRIFT,
     }
 }
 
 fn export(db: &Path, dir: &Path) -> i32 {
+    if let Some(code) = input_problem(db, "database") {
+        return code;
+    }
     match compliance_agent::evidence::verify::export(db, dir) {
         Ok(n) => {
             outln!("exported {n} bundles to {}", dir.display());
@@ -141,12 +144,19 @@ fn export(db: &Path, dir: &Path) -> i32 {
         }
         Err(e) => {
             eprintln!("compliance-agent: evidence export: {e}");
-            EXIT_DRIFT
+            EXIT_IOERR
         }
     }
 }
 
 fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
+    let input = match source {
+        EvidenceSource::Db(db) => input_problem(db, "database"),
+        EvidenceSource::Dir(dir) => input_problem(dir, "evidence directory"),
+    };
+    if let Some(code) = input.or_else(|| input_problem(pubkey, "public key file")) {
+        return code;
+    }
     let key =
         match compliance_agent::fsutil::read_text_capped(pubkey, 64 * 1024, compliance_agent::fsutil::Follow::Symlinks)
             .map_err(|e| e.to_string())
@@ -196,9 +206,30 @@ fn keygen(out: &Path) -> i32 {
     }
 }
 
-/// Loads everything the loop needs; any failure here is a configuration
-/// error (exit 78) naming the file and key.
-fn agent(config_path: &Path, once: bool) -> i32 {
+/// Where a command-line input path cannot be used: missing (66) or not
+/// readable by this process (77). None when it can be opened.
+fn input_problem(path: &Path, what: &str) -> Option<i32> {
+    match std::fs::metadata(path) {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("compliance-agent: {}: no such {what}", path.display());
+            Some(EXIT_NOINPUT)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            eprintln!("compliance-agent: {}: {e}; run as root", path.display());
+            Some(EXIT_NOPERM)
+        }
+        Err(_) => None,
+    }
+}
+
+/// Loads everything the loop needs and runs it: the daemon (`once` None)
+/// or one cycle (`once` Some(json): the closing summary as JSON). Start-up
+/// failures exit with their own codes (see `EXIT_CODES`).
+fn agent(config_path: &Path, once: Option<bool>) -> i32 {
+    if let Some(code) = input_problem(config_path, "configuration file") {
+        return code;
+    }
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
@@ -210,13 +241,18 @@ fn agent(config_path: &Path, once: bool) -> i32 {
     let key = match SigningKey::load(&config.signing_key_file) {
         Ok(k) => k,
         Err(e) => {
-            let msg = format!("configuration error: {}: signing_key_file: {e}", config.source.display());
+            let denied = matches!(&e, keys::KeyError::Io(_, io) if io.kind() == std::io::ErrorKind::PermissionDenied);
+            let msg = if denied {
+                format!("permission denied: {}: signing_key_file: {e}; run the agent as root", config.source.display())
+            } else {
+                format!("configuration error: {}: signing_key_file: {e}", config.source.display())
+            };
             log::error!("{msg}");
             eprintln!("compliance-agent: {msg}");
-            return EXIT_CONFIG;
+            return if denied { EXIT_NOPERM } else { EXIT_CONFIG };
         }
     };
-    let notifier = if once {
+    let notifier = if once.is_some() {
         Notifier::disabled()
     } else {
         Notifier::from_env().unwrap_or_else(|e| {
@@ -228,24 +264,28 @@ fn agent(config_path: &Path, once: bool) -> i32 {
         Ok(s) => s,
         Err(e) => {
             log::error!("cannot install signal handlers: {e}");
-            return EXIT_DRIFT;
+            return EXIT_IOERR;
         }
     };
     let mut agent = match Agent::new(config, key, notifier) {
         Ok(a) => a,
         Err(e) => {
-            let code = match e {
-                StartError::Config(..) => EXIT_CONFIG,
-                StartError::Store(_) | StartError::Busy(_) => EXIT_DRIFT,
-            };
+            let code = e.exit_code();
             log::error!("cannot start: {e}");
             eprintln!("compliance-agent: cannot start: {}: {e}", config_path.display());
             return code;
         }
     };
-    if once {
+    if let Some(json) = once {
         let report = agent.cycle(&shutdown);
         agent.log_unwritten();
+        // What a person running it by hand needs: one line (logs may be
+        // going to syslog).
+        if json {
+            outln!("{}", report.to_json());
+        } else {
+            outln!("{}", report.summary());
+        }
         report.exit_code()
     } else {
         agent.run(&shutdown)

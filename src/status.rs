@@ -70,6 +70,7 @@ impl Status {
             Some(c) => {
                 let verdict = match c["exit_code"].as_i64() {
                     Some(0) => "compliant",
+                    Some(69) => "compliant, evidence not delivered",
                     _ => "drift or failed action",
                 };
                 let _ = writeln!(s, "last cycle:      {} ({verdict})", c["finished_at"].as_str().unwrap_or("?"));
@@ -134,7 +135,7 @@ impl Status {
             metric(
                 "compliance_agent_compliant",
                 "1 if the last cycle found no remaining drift and no failed action.",
-                u8::from(c["exit_code"].as_i64() == Some(0)).to_string(),
+                u8::from(matches!(c["exit_code"].as_i64(), Some(0 | 69))).to_string(),
             );
         }
         metric(

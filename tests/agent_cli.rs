@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::child::{output_within, Guard, RUN_LIMIT};
-use support::env::{agent_bin, TestEnv};
+use support::env::{agent_bin, TestEnv, UNDELIVERED};
 use support::notify::NotifySocket;
 
 fn text(b: &[u8]) -> String {
@@ -50,7 +50,8 @@ fn config_errors_exit_78_naming_file_and_key() {
 
     let missing = env.path().join("nope.json");
     let out = output_within(Command::new(agent_bin()).arg("--config").arg(&missing).arg("--once"), RUN_LIMIT);
-    assert_eq!(out.status.code(), Some(78));
+    // A missing input is its own situation, not a configuration error.
+    assert_eq!(out.status.code(), Some(compliance_agent::EXIT_NOINPUT));
     assert!(text(&out.stderr).contains(&missing.display().to_string()));
 }
 
@@ -69,7 +70,7 @@ fn once_runs_every_state_in_order_and_exits() {
     let env = TestEnv::new();
     let out = env.run(&["--once"]);
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.status.code(), Some(UNDELIVERED), "{err}");
     let transitions: Vec<&str> = err.lines().filter_map(|l| l.strip_prefix("<6>state ")).collect();
     assert_eq!(
         transitions,
@@ -98,7 +99,7 @@ fn keygen_writes_openssl_compatible_keys_and_never_overwrites() {
     // The generated key is accepted as the agent's signing key.
     let cfg = env.config_json().replace(&env.key.display().to_string(), &key.display().to_string());
     env.write_config(&cfg);
-    assert_eq!(env.run(&["--once"]).status.code(), Some(0));
+    assert_eq!(env.run(&["--once"]).status.code(), Some(UNDELIVERED));
 }
 
 fn daemon(env: &TestEnv, notify: Option<&NotifySocket>) -> Guard {
@@ -182,10 +183,10 @@ fn a_second_instance_is_refused_while_one_runs() {
     let out = env.run(&["--once"]);
     daemon.signal("TERM");
     daemon.wait_within(Duration::from_secs(20), "agent after SIGTERM");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(compliance_agent::EXIT_TEMPFAIL));
     assert!(text(&out.stderr).contains("another compliance-agent holds"), "{}", text(&out.stderr));
     // Once the daemon is gone, --once works.
-    assert_eq!(env.run(&["--once"]).status.code(), Some(0));
+    assert_eq!(env.run(&["--once"]).status.code(), Some(UNDELIVERED));
 }
 
 #[test]
@@ -216,7 +217,7 @@ fn drift_is_healed_or_retried_with_back_off() {
     env.host.set_unit("sshd.service", "inactive");
     let out = env.run(&["--once"]);
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.status.code(), Some(UNDELIVERED), "{err}");
     assert!(err.contains("remediation/success check=services"), "{err}");
     assert_eq!(env.host.unit_state("sshd.service"), "active");
     assert!(env.host.calls().iter().any(|c| c == "systemctl restart sshd.service"), "{:?}", env.host.calls());
@@ -235,10 +236,11 @@ fn drift_is_healed_or_retried_with_back_off() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("back-off"), "{}", text(&out.stderr));
     assert_eq!(restarts(&env), 1, "restarted again inside the back-off");
-    // Fixed by hand: compliant again, exit 0.
+    // Fixed by hand: compliant again (and only the MCP, down here, keeps
+    // it from exit 0).
     env.host.fail_starts("sshd.service", false);
     env.host.set_unit("sshd.service", "active");
-    assert_eq!(env.run(&["--once"]).status.code(), Some(0));
+    assert_eq!(env.run(&["--once"]).status.code(), Some(UNDELIVERED));
 }
 
 #[test]
@@ -315,4 +317,64 @@ fn a_closed_stdout_ends_the_program_quietly_like_coreutils() {
         assert_eq!(out.status.signal(), Some(13), "{args:?}: {:?}\n{err}", out.status);
         assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn exit_codes_tell_situations_apart_and_once_ends_with_one_readable_line() {
+    use compliance_agent::{EXIT_NOINPUT, EXIT_NOPERM, EXIT_UNAVAILABLE, EXIT_USAGE};
+    let env = TestEnv::new();
+    // Compliant, MCP down: 69, and the closing line says why.
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(EXIT_UNAVAILABLE), "{}", text(&out.stderr));
+    let line = text(&out.stdout);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.contains("services compliant") && line.contains("MCP NOT reached (connect:"), "{line}");
+    assert!(line.contains("bundles delivered") && line.contains("queued"), "{line}");
+    // The same as JSON for machines.
+    let out = env.run(&["--once", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exit_code"], EXIT_UNAVAILABLE);
+    assert_eq!(v["mcp_reached"], false);
+    assert_eq!(v["checks"]["services"], "compliant");
+    // Compliant and delivered: 0.
+    let server = support::mcp::McpServer::start();
+    env.set_mcp_url(&server.url());
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("MCP reached; ") && !text(&out.stdout).contains("queued"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Drift that cannot be healed wins over everything: 1.
+    env.host.remove_volume("cryptroot");
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("encryption DRIFT"), "{}", text(&out.stdout));
+    // Inputs named on the command line that do not exist: 66.
+    let nowhere = env.path().join("nowhere");
+    let missing = |args: &[&str]| output_within(Command::new(agent_bin()).args(args), RUN_LIMIT).status.code();
+    let n = nowhere.to_str().unwrap();
+    let key = env.pubkey_pem();
+    let k = key.to_str().unwrap();
+    assert_eq!(missing(&["--config", n, "--once"]), Some(EXIT_NOINPUT));
+    assert_eq!(missing(&["evidence", "verify", n, "--pubkey", k]), Some(EXIT_NOINPUT));
+    assert_eq!(missing(&["evidence", "verify", "--db", n, "--pubkey", k]), Some(EXIT_NOINPUT));
+    assert_eq!(
+        missing(&["evidence", "export", "--db", n, env.path().join("out").to_str().unwrap()]),
+        Some(EXIT_NOINPUT)
+    );
+    assert_eq!(missing(&["--once", "--frob"]), Some(EXIT_USAGE));
+    // Run as someone else than the agent's user (root): 77, not "configuration error".
+    let out = output_within(
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(agent_bin())
+            .arg("--config")
+            .arg(&env.config)
+            .arg("--once"),
+        RUN_LIMIT,
+    );
+    assert_eq!(out.status.code(), Some(EXIT_NOPERM), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("run the agent as root"), "{}", text(&out.stderr));
 }

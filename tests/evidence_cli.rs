@@ -162,7 +162,7 @@ fn mcp_down_queues_locally_then_flushes_with_receipts() {
     let env = TestEnv::new(); // MCP down
     for _ in 0..3 {
         let out = once(&env);
-        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(out.status.code(), Some(compliance_agent::EXIT_UNAVAILABLE));
     }
     let queued = unpushed(&env);
     assert!(queued >= 2, "cycle + alert bundles queued: {queued}");
@@ -171,6 +171,9 @@ fn mcp_down_queues_locally_then_flushes_with_receipts() {
     let out = once(&env);
     assert!(text(&out.stderr).contains("MCP reachable again"), "{}", text(&out.stderr));
     assert_eq!(unpushed(&env), 0);
+    // Compliant and delivered: exit 0, and the closing line says so.
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("MCP reached; "), "{}", text(&out.stdout));
     let got = by_seq(&server.evidence());
     let tip = {
         let out = env.run(&["status", "--json"]);
@@ -329,7 +332,8 @@ fn status_text_json_and_metrics() {
     env.patch(move |v| v["metrics_textfile"] = json!(m));
     once(&env);
     let out = env.run(&["status"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Compliant, but the MCP (down here) was not reached: not "all good".
+    assert_eq!(out.status.code(), Some(compliance_agent::EXIT_UNAVAILABLE), "{}", text(&out.stderr));
     let t = text(&out.stdout);
     assert!(t.contains("last cycle:") && t.contains("compliant") && t.contains("open alerts:     1"), "{t}");
     assert!(t.contains("mcp_unreachable"), "{t}");

@@ -9,7 +9,7 @@ mod support;
 
 use serde_json::{json, Value};
 use std::process::{Command, Output};
-use support::env::{agent_bin, TestEnv};
+use support::env::{agent_bin, TestEnv, UNDELIVERED};
 use support::simhost::{FLAKE_REF, OTHER_REVISION, REVISION};
 
 fn text(b: &[u8]) -> String {
@@ -85,7 +85,7 @@ fn patching_closings(env: &TestEnv) -> Vec<Value> {
 fn a_good_rebuild_switches_and_records_the_approved_revision() {
     let env = patching_env(true);
     let out = env.run(&["--once"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(UNDELIVERED), "{}", text(&out.stderr));
     assert_eq!(env.host.current_revision(), OTHER_REVISION);
     let c = patching_closings(&env);
     assert_eq!(c.len(), 1, "{c:#?}");
@@ -171,8 +171,8 @@ fn outside_the_window_nothing_disruptive_runs_and_it_is_deferred_once() {
     assert!(deferred[0]["detail"].as_str().unwrap().contains("next maintenance window opens at"));
     // Inside the window, the deferred work runs, once.
     env.patch(|v| v["maintenance_window"] = json!({"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "duration_minutes": 1440}));
-    assert_eq!(env.run(&["--once"]).status.code(), Some(0));
-    assert_eq!(env.run(&["--once"]).status.code(), Some(0));
+    assert_eq!(env.run(&["--once"]).status.code(), Some(UNDELIVERED));
+    assert_eq!(env.run(&["--once"]).status.code(), Some(UNDELIVERED));
     let switches = env.host.calls().iter().filter(|c| c.starts_with("nixos-rebuild switch --flake")).count();
     assert_eq!(switches, 1);
 }
@@ -263,7 +263,7 @@ fn backups_heal_starts_the_unit_and_rechecks() {
     let st = status.display().to_string();
     env.patch(move |v| v["checks"]["backups"] = json!({"status_file": st, "unit": "backup.service"}));
     let out = env.run(&["--once"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(UNDELIVERED), "{}", text(&out.stderr));
     let b = bundles(&out);
     assert!(b.iter().any(|l| l.contains("remediation/success check=backups")), "{b:#?}");
     assert!(env.host.calls().iter().any(|c| c == "systemctl start backup.service"));
@@ -289,7 +289,7 @@ fn logging_heal_restarts_journald() {
     let env = TestEnv::new();
     env.host.set_unit("systemd-journald.service", "inactive");
     let out = env.run(&["--once"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(UNDELIVERED), "{}", text(&out.stderr));
     assert!(env.host.calls().iter().any(|c| c == "systemctl restart systemd-journald.service"));
     assert!(bundles(&out).iter().any(|l| l.contains("remediation/success check=logging")), "{:#?}", bundles(&out));
 }

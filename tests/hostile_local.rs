@@ -413,7 +413,7 @@ cp "$FS/state/agent.db" "$OUT/final.db"
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let codes = std::fs::read_to_string(env.path().join("codes")).unwrap();
     let log = |n: u32| std::fs::read_to_string(env.path().join(format!("run{n}.log"))).unwrap();
-    assert!(codes.contains("run1=0"), "{codes}\n{}", log(1));
+    assert!(codes.contains("run1=69"), "{codes}\n{}", log(1));
     // Run 2: started, healed, and exited non-zero because its evidence
     // could not be stored; the records are in the log in full.
     let l2 = log(2);
@@ -466,8 +466,8 @@ cp "$FS/state/agent.db" "$OUT/final.db"
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let codes = std::fs::read_to_string(env.path().join("codes")).unwrap();
     let log = |n: u32| std::fs::read_to_string(env.path().join(format!("run{n}.log"))).unwrap();
-    assert!(codes.contains("run1=0"), "{codes}\n{}", log(1));
-    assert!(!codes.contains("run2=0"), "started on a full disk with nowhere to put the new chain:\n{}", log(2));
+    assert!(codes.contains("run1=69"), "{codes}\n{}", log(1));
+    assert!(!codes.contains("run2=69"), "started on a full disk with nowhere to put the new chain:\n{}", log(2));
     let l3 = log(3);
     assert!(l3.contains("reason=store_corrupt"), "the loss was forgotten:\n{l3}");
     let head = std::fs::read_to_string(env.path().join("head.before")).unwrap();

@@ -351,7 +351,8 @@ fn restart_service_order_runs_through_the_remediation_engine() {
 
 fn assert_alert(env: &TestEnv, reason: &str, class: &str) {
     let out = once(env);
-    assert_eq!(out.status.code(), Some(0), "an MCP failure is not drift: {}", stderr(&out));
+    // Not drift, and not success either: a post-install smoke test must fail.
+    assert_eq!(out.status.code(), Some(compliance_agent::EXIT_UNAVAILABLE), "{}", stderr(&out));
     let ev = evidence(&out);
     println!("{ev:#?}");
     assert!(

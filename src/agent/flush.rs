@@ -16,9 +16,14 @@ impl Agent {
         let now_ms = self.clock.now_ms();
         let limits = FlushLimits { time_budget: budget, ..self.flush_limits.clone() };
         match flush_with(&self.store, self.mcp.as_ref(), &limits, now_ms, cycle.mcp_reachable, &self.notifier) {
-            Ok(r) if r.backing_off => log::info!("flush: backing off after earlier failures"),
+            Ok(r) if r.backing_off => {
+                log::info!("flush: backing off after earlier failures");
+                cycle.report.unpushed = self.store.backlog().map(|b| b.unpushed).unwrap_or(0);
+            }
             Ok(r) => {
                 let left = self.store.backlog().map(|b| b.unpushed).unwrap_or(0);
+                cycle.report.pushed += r.pushed as u64;
+                cycle.report.unpushed = left;
                 match &r.error {
                     None => {
                         log::info!("flush: {} bundles pushed in {} batches; {left} unpushed", r.pushed, r.batches);

@@ -105,10 +105,13 @@ impl Agent {
         order: Option<&Order>,
         now_ms: i64,
     ) {
+        let next = self.config.maintenance_window.next_open(now_ms.div_euclid(1000));
+        if let Some(c) = check {
+            cycle.heal_notes.insert(c, format!("deferred until {}", crate::clock::rfc3339_ms(next * 1000)));
+        }
         if self.store.get_state(key).ok().flatten().is_some_and(|v| !v.is_empty()) {
             return;
         }
-        let next = self.config.maintenance_window.next_open(now_ms.div_euclid(1000));
         let mut rec =
             Record::new(if order.is_some() { Kind::Order } else { Kind::Remediation }, Outcome::Deferred, now_ms)
                 .reason("outside_window")
@@ -198,10 +201,12 @@ impl Agent {
                 );
                 rec.check = Some(check);
                 cycle.records.push(rec);
+                cycle.heal_notes.insert(check, format!("{attempts} repairs failed; needs a human"));
                 continue;
             }
             if now_ms < next_ms {
                 log::info!("heal: {check}: next attempt after {} (back-off)", crate::clock::rfc3339_ms(next_ms));
+                cycle.heal_notes.insert(check, format!("next repair after {}", crate::clock::rfc3339_ms(next_ms)));
                 continue;
             }
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
@@ -215,6 +220,14 @@ impl Agent {
             };
             self.alert_if_failed(cycle, &rec, check, now_ms);
             self.unclosed.extend(unwritten);
+            cycle.heal_notes.insert(
+                check,
+                match rec.outcome {
+                    Outcome::Success => "healed".to_string(),
+                    Outcome::Reverted => "repair reverted".to_string(),
+                    _ => "repair failed".to_string(),
+                },
+            );
             if rec.outcome == Outcome::Success {
                 let _ = self.store.set_state(&key, "0 0");
             } else {
@@ -318,6 +331,14 @@ impl Agent {
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
             let crate::heal::Remediated { record: rec, post, unwritten } = remediate(&ctx, &target, Some((&oref, "")));
             cycle.remediated.push(target.check());
+            cycle.heal_notes.insert(
+                target.check(),
+                match rec.outcome {
+                    Outcome::Success => "healed (order)".to_string(),
+                    Outcome::Reverted => "order's repair reverted".to_string(),
+                    _ => "order's repair failed".to_string(),
+                },
+            );
             self.unclosed.extend(unwritten);
             if let Some(previous) = previous_override {
                 if rec.outcome != Outcome::Success {

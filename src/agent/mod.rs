@@ -34,7 +34,7 @@ mod poll;
 mod start;
 
 pub use poll::{refusal_window, RefusalWindow, REFUSAL_FLOOD};
-pub use start::{check_state_dir, StartError};
+pub use start::{check_state_dir, inspect_state_dir, StartError, StateDirProblem};
 
 use crate::checks::{self, CheckName};
 use crate::clock::Clock;
@@ -128,19 +128,72 @@ pub struct CycleReport {
     pub store_lost: Option<String>,
     /// Evidence records the store has not taken yet (a full file system).
     pub pending_evidence: usize,
+    /// Why the MCP was not reached this cycle (None: the poll worked).
+    pub mcp_error: Option<String>,
+    /// Bundles the MCP receipted this cycle.
+    pub pushed: u64,
+    /// Bundles still without a receipt after this cycle's Flush.
+    pub unpushed: u64,
+    /// Per check, what the cycle ended with: `compliant`, `healed`,
+    /// `deferred until …`, `drift`, `error`, … (for the `--once` summary).
+    pub checks: std::collections::BTreeMap<String, String>,
 }
 
 impl CycleReport {
-    /// Exit status for `--once`: 0 compliant (or healed), 1 otherwise,
-    /// [`crate::EXIT_IOERR`] when the database vanished.
+    /// Exit status for `--once` (see [`crate::EXIT_CODES`]): 74 when the
+    /// database vanished; 1 when drift remains, an action failed or
+    /// evidence could not even be stored; 69 when compliant but the MCP was
+    /// not reached or bundles are still unpushed; else 0.
     pub fn exit_code(&self) -> i32 {
         if self.store_lost.is_some() {
             crate::EXIT_IOERR
         } else if self.drift_remaining || self.action_failed || self.pending_evidence > 0 {
             crate::EXIT_DRIFT
+        } else if self.mcp_error.is_some() || self.unpushed > 0 {
+            crate::EXIT_UNAVAILABLE
         } else {
             crate::EXIT_OK
         }
+    }
+
+    /// One line a person can read: each check, the MCP, the evidence.
+    pub fn summary(&self) -> String {
+        let checks: Vec<String> = self.checks.iter().map(|(c, s)| format!("{c} {s}")).collect();
+        let mcp = match &self.mcp_error {
+            None => "MCP reached".to_string(),
+            Some(why) => format!("MCP NOT reached ({why})"),
+        };
+        let evidence = if self.unpushed == 0 {
+            format!("{} bundles delivered", self.pushed)
+        } else {
+            format!("{} bundles delivered, {} queued", self.pushed, self.unpushed)
+        };
+        let mut line =
+            format!("{}; {mcp}; {evidence}", if checks.is_empty() { "no checks".into() } else { checks.join(", ") });
+        if self.pending_evidence > 0 {
+            line.push_str(&format!("; {} records NOT stored (disk full)", self.pending_evidence));
+        }
+        if let Some(why) = &self.store_lost {
+            line.push_str(&format!("; state database lost: {why}"));
+        }
+        line
+    }
+
+    /// The machine-readable form of [`CycleReport::summary`].
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "exit_code": self.exit_code(),
+            "checks": self.checks,
+            "drift_remaining": self.drift_remaining,
+            "action_failed": self.action_failed,
+            "mcp_reached": self.mcp_error.is_none(),
+            "mcp_error": self.mcp_error,
+            "bundles_delivered": self.pushed,
+            "bundles_queued": self.unpushed,
+            "records_not_stored": self.pending_evidence,
+            "store_lost": self.store_lost,
+            "interrupted": self.interrupted,
+        })
     }
 }
 
@@ -171,6 +224,9 @@ struct Cycle {
     results: serde_json::Map<String, serde_json::Value>,
     /// Checks an order remediated this cycle (drift healing leaves them be).
     remediated: Vec<CheckName>,
+    /// What Heal did about a check this cycle, for the summary (`healed`,
+    /// `deferred until …`, `repair failed`, …).
+    heal_notes: std::collections::BTreeMap<CheckName, String>,
 }
 
 /// The running agent.
@@ -240,6 +296,23 @@ impl Agent {
             self.enter(state, next);
             if next == State::Idle {
                 cycle.report.pending_evidence = self.attestor.pending() + self.unclosed.len();
+                cycle.report.checks = self
+                    .last_checks
+                    .iter()
+                    .map(|(c, (_, r))| {
+                        let verdict = match r.verdict {
+                            checks::Verdict::Compliant => "compliant",
+                            checks::Verdict::Drift => "DRIFT",
+                            checks::Verdict::Error => "ERROR",
+                        };
+                        let state = match cycle.heal_notes.get(c) {
+                            Some(note) if r.verdict == checks::Verdict::Compliant => note.clone(),
+                            Some(note) => format!("{verdict} ({note})"),
+                            None => verdict.to_string(),
+                        };
+                        (c.as_str().to_string(), state)
+                    })
+                    .collect();
                 self.store.sync_head();
                 return cycle.report;
             }

@@ -55,6 +55,7 @@ impl Agent {
                 // "timeout" is news; the same failure every minute is not.
                 let key = format!("mcp_{}", e.class());
                 cycle.records.push(Record::alert(&key, e.reason(), format!("{}: {e}", e.class()), now_ms));
+                cycle.report.mcp_error = Some(format!("{}: {e}", e.class()));
                 return;
             }
         };

@@ -23,21 +23,38 @@ use crate::store::Store;
 use std::fmt;
 use std::time::Duration;
 
-/// Why the agent could not start (configuration problems exit 78).
+/// Why the agent could not start; each kind has its exit status
+/// ([`StartError::exit_code`]).
 #[derive(Debug)]
 pub enum StartError {
     /// A configured file or key is unusable: `(key path, message)`.
     Config(String, String),
+    /// This process may not use the state directory or a file (not run as
+    /// the agent's user).
+    Permission(String),
     /// The state database could not be opened.
     Store(crate::store::StoreError),
     /// Another agent process holds `state_dir/agent.lock`.
     Busy(String),
 }
 
+impl StartError {
+    /// 78 configuration, 77 permission, 74 the database, 75 the lock.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            StartError::Config(..) => crate::EXIT_CONFIG,
+            StartError::Permission(_) => crate::EXIT_NOPERM,
+            StartError::Store(_) => crate::EXIT_IOERR,
+            StartError::Busy(_) => crate::EXIT_TEMPFAIL,
+        }
+    }
+}
+
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::Config(key, msg) => write!(f, "{key}: {msg}"),
+            StartError::Permission(msg) => write!(f, "permission denied: {msg}"),
             StartError::Store(e) => write!(f, "state database: {e}"),
             StartError::Busy(path) => {
                 write!(f, "another compliance-agent holds {path}; run --once only when the daemon is stopped")
@@ -46,39 +63,97 @@ impl fmt::Display for StartError {
     }
 }
 
+/// What is wrong with a state directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateDirProblem {
+    /// It does not exist yet (the agent creates it, mode 0700).
+    Missing,
+    /// This process may not use it: not run as the agent's user.
+    Permission(String),
+    /// It cannot be trusted: a symlink, not a directory, another owner,
+    /// writable by group or others.
+    Untrusted(String),
+}
+
+impl fmt::Display for StateDirProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateDirProblem::Missing => f.write_str("does not exist yet (created with mode 0700 at the first run)"),
+            StateDirProblem::Permission(m) | StateDirProblem::Untrusted(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<StateDirProblem> for StartError {
+    fn from(p: StateDirProblem) -> StartError {
+        match p {
+            StateDirProblem::Permission(m) => StartError::Permission(m),
+            other => StartError::Config("state_dir".into(), other.to_string()),
+        }
+    }
+}
+
+/// Looks at `state_dir` without changing anything: is it a directory this
+/// process can trust and use? (`config check` and start-up share it.)
+pub fn inspect_state_dir(state_dir: &std::path::Path) -> Result<(), StateDirProblem> {
+    use std::os::unix::fs::MetadataExt;
+    let d = state_dir.display();
+    let meta = match std::fs::symlink_metadata(state_dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StateDirProblem::Missing),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(StateDirProblem::Permission(format!("{d}: {e}; run the agent as root")))
+        }
+        Err(e) => return Err(StateDirProblem::Untrusted(format!("{d}: {e}"))),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(StateDirProblem::Untrusted(format!(
+            "{d} is a symbolic link; point state_dir at the directory itself"
+        )));
+    }
+    if !meta.is_dir() {
+        return Err(StateDirProblem::Untrusted(format!("{d} is not a directory")));
+    }
+    let euid = crate::sys::euid();
+    if meta.uid() != euid {
+        if euid != 0 {
+            // The usual cause: run by hand without sudo.
+            return Err(StateDirProblem::Permission(format!(
+                "{d} belongs to uid {} and this process runs as uid {euid}; run the agent as root",
+                meta.uid()
+            )));
+        }
+        return Err(StateDirProblem::Untrusted(format!(
+            "{d} is owned by uid {}, not by the agent's user (uid {euid}); run `chown {euid} {d}`",
+            meta.uid()
+        )));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(StateDirProblem::Untrusted(format!(
+            "{d} has mode {mode:04o}: group or others may write to it; run `chmod 700 {d}`"
+        )));
+    }
+    Ok(())
+}
+
 /// Creates `state_dir` (mode 0700) if needed and refuses one the agent
 /// cannot trust: a symlink, not a directory, owned by another user, or
 /// writable by group or others (anyone who can write there can plant a
 /// database, a baseline or a symlink).
-pub fn check_state_dir(state_dir: &std::path::Path) -> Result<(), String> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    if std::fs::symlink_metadata(state_dir).is_err() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(state_dir)
-            .map_err(|e| format!("{}: cannot create: {e}", state_dir.display()))?;
+pub fn check_state_dir(state_dir: &std::path::Path) -> Result<(), StartError> {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Err(StateDirProblem::Missing) = inspect_state_dir(state_dir) {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(state_dir).map_err(|e| {
+            let msg = format!("{}: cannot create: {e}", state_dir.display());
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                StartError::Permission(format!("{msg}; run the agent as root"))
+            } else {
+                StartError::Config("state_dir".into(), msg)
+            }
+        })?;
     }
-    let meta = std::fs::symlink_metadata(state_dir).map_err(|e| format!("{}: {e}", state_dir.display()))?;
-    let d = state_dir.display();
-    if meta.file_type().is_symlink() {
-        return Err(format!("{d} is a symbolic link; point state_dir at the directory itself"));
-    }
-    if !meta.is_dir() {
-        return Err(format!("{d} is not a directory"));
-    }
-    let euid = crate::sys::euid();
-    if meta.uid() != euid {
-        return Err(format!(
-            "{d} is owned by uid {}, not by the agent's user (uid {euid}); run `chown {euid} {d}`",
-            meta.uid()
-        ));
-    }
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o022 != 0 {
-        return Err(format!("{d} has mode {mode:04o}: group or others may write to it; run `chmod 700 {d}`"));
-    }
-    Ok(())
+    inspect_state_dir(state_dir).map_err(StartError::from)
 }
 
 /// Takes the exclusive lock `state_dir/agent.lock`, so a `--once` run and
@@ -86,7 +161,7 @@ pub fn check_state_dir(state_dir: &std::path::Path) -> Result<(), String> {
 fn lock_state_dir(state_dir: &std::path::Path) -> Result<std::fs::File, StartError> {
     use std::os::unix::fs::OpenOptionsExt;
     let fail = |m: String| StartError::Config("state_dir".into(), m);
-    check_state_dir(state_dir).map_err(fail)?;
+    check_state_dir(state_dir)?;
     let path = state_dir.join("agent.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -106,9 +181,11 @@ fn lock_state_dir(state_dir: &std::path::Path) -> Result<std::fs::File, StartErr
 impl Agent {
     /// Builds the agent: opens the store and the MCP client.
     pub fn new(config: Config, key: SigningKey, notifier: Notifier) -> Result<Self, StartError> {
+        // The state directory first: run without the rights to it, that is
+        // what to report (exit 77), not the unreadable keys that follow.
+        let lock = lock_state_dir(&config.state_dir)?;
         let mcp = McpClient::new(&config.mcp, config.site_id.as_str(), config.appliance_id.as_str())
             .map_err(|e| StartError::Config(e.key.to_string(), e.message))?;
-        let lock = lock_state_dir(&config.state_dir)?;
         let (store, recovery) = Store::open_or_recover(&config.state_dir).map_err(StartError::Store)?;
         let mut agent = Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock));
         agent.lock = Some(lock);

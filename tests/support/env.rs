@@ -126,6 +126,11 @@ impl TestEnv {
     }
 }
 
+/// `--once` exit status when the checks are compliant but the MCP was not
+/// reached (every [`TestEnv`] starts with the MCP down) or evidence is not
+/// delivered: `compliance_agent::EXIT_UNAVAILABLE`.
+pub const UNDELIVERED: i32 = compliance_agent::EXIT_UNAVAILABLE;
+
 /// The seed of the evidence key every [`TestEnv`] writes.
 pub const EVIDENCE_SEED: [u8; 32] = [7u8; 32];
 
