@@ -27,6 +27,13 @@ pub enum Command {
         /// JSON instead of a table.
         json: bool,
     },
+    /// Poll and Detect, then print what Heal would do; nothing is changed.
+    Plan {
+        /// Configuration file.
+        config: PathBuf,
+        /// JSON instead of text.
+        json: bool,
+    },
     /// Show the last cycle, backlog, last push and open alerts.
     Status {
         /// Configuration file (for `state_dir`).
@@ -85,6 +92,9 @@ Usage:
   compliance-agent [--config PATH] --once    run one full cycle, then exit
   compliance-agent [--config PATH] check [--json]
                                              run the checks once: no heal, no network
+  compliance-agent [--config PATH] plan [--json]
+                                             poll and detect, print what heal would do;
+                                             nothing is changed
   compliance-agent [--config PATH] status [--json]
                                              last cycle, backlog, last push, alerts
   compliance-agent evidence export --db PATH DIR
@@ -151,7 +161,7 @@ where
                 set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
             }
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
-            word if sub.is_none() && matches!(word, "run" | "keygen" | "status" | "check" | "evidence") => {
+            word if sub.is_none() && matches!(word, "run" | "keygen" | "status" | "check" | "plan" | "evidence") => {
                 sub = Some(word.to_string())
             }
             word if sub.as_deref() == Some("evidence") && evidence_verb.is_none() => match word {
@@ -165,8 +175,8 @@ where
     }
 
     let config_path = || config.clone().unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
-    if json && !(matches!(sub.as_deref(), Some("status" | "check")) || (sub.is_none() && once)) {
-        return Err(UsageError("--json goes with --once, check or status".into()));
+    if json && !(matches!(sub.as_deref(), Some("status" | "check" | "plan")) || (sub.is_none() && once)) {
+        return Err(UsageError("--json goes with --once, check, plan or status".into()));
     }
     match (sub.as_deref(), once) {
         (None, true) => Ok(Command::Once { config: config_path(), json }),
@@ -174,6 +184,7 @@ where
         (Some("run"), true) => Err(UsageError("--once and run exclude each other".into())),
         (Some("status"), false) => Ok(Command::Status { config: config_path(), json }),
         (Some("check"), false) => Ok(Command::Check { config: config_path(), json }),
+        (Some("plan"), false) => Ok(Command::Plan { config: config_path(), json }),
         (Some("evidence"), false) => {
             if config.is_some() {
                 return Err(UsageError("evidence commands take no --config".into()));

@@ -46,6 +46,7 @@ fn main() {
         Ok(Command::Once { config, json }) => agent(&config, Some(json)),
         Ok(Command::Status { config, json }) => status(&config, json),
         Ok(Command::Check { config, json }) => check(&config, json),
+        Ok(Command::Plan { config, json }) => plan(&config, json),
         Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
         Ok(Command::EvidenceVerify { source, pubkey }) => verify(&source, &pubkey),
     };
@@ -104,6 +105,46 @@ fn check(config_path: &Path, json: bool) -> i32 {
     } else {
         EXIT_DRIFT
     }
+}
+
+/// `plan`: Poll and Detect, and what Heal would do; nothing is changed.
+fn plan(config_path: &Path, json: bool) -> i32 {
+    if let Some(code) = input_problem(config_path, "configuration file") {
+        return code;
+    }
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("compliance-agent: configuration error: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Warn);
+    let mcp =
+        match compliance_agent::mcp::McpClient::new(&config.mcp, config.site_id.as_str(), config.appliance_id.as_str())
+        {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!(
+                    "compliance-agent: configuration error: {}: {}: {}",
+                    config.source.display(),
+                    e.key,
+                    e.message
+                );
+                return EXIT_CONFIG;
+            }
+        };
+    let db = config.state_dir.join(store::DB_FILE);
+    let store = if db.exists() { store::Store::open_read_only(&db).ok() } else { None };
+    let runner = compliance_agent::exec::SystemRunner::new(compliance_agent::exec::NoHeartbeat);
+    let clock = compliance_agent::clock::SystemClock;
+    let p = compliance_agent::agent::plan::plan(&config, store.as_ref(), &mcp, &runner, &clock);
+    if json {
+        outln!("{}", p.to_json());
+    } else {
+        out!("{}", p.to_text(&config));
+    }
+    p.exit_code()
 }
 
 fn status(config_path: &Path, json: bool) -> i32 {

@@ -378,3 +378,55 @@ fn exit_codes_tell_situations_apart_and_once_ends_with_one_readable_line() {
     assert_eq!(out.status.code(), Some(EXIT_NOPERM), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("run the agent as root"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn plan_says_what_heal_would_do_and_changes_nothing() {
+    let server = support::mcp::McpServer::start();
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    env.run(&["--once"]);
+    let db_before = std::fs::read(env.db()).unwrap();
+    // Drift a repair would fix now, and a rebuild order that must wait for
+    // the (Sunday night) window.
+    env.host.set_unit("sshd.service", "inactive");
+    env.patch(|v| {
+        v["checks"]["patching"] = serde_json::json!({"flake_ref": "github:clinic/appliance#appl-01",
+            "allowed_flake_prefixes": ["github:clinic/appliance"], "max_age_days": 36500});
+        v["maintenance_window"] = serde_json::json!({"days": ["sun"], "start": "02:00", "duration_minutes": 1});
+    });
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let p = serde_json::json!({"order_id": "o-rebuild", "site_id": "clinic-042", "issued_at": now - 5, "ttl_secs": 86400,
+        "action": "nixos_rebuild", "params": {"flake_ref": "github:clinic/appliance#appl-01"}});
+    let key = compliance_agent::keys::SigningKey::from_seed([9u8; 32]);
+    server.set_orders(vec![compliance_agent::orders::dsse::sign(p.to_string().as_bytes(), &[("test-2026a", &key)])]);
+    env.host.clear_calls();
+    let out = env.run(&["plan"]);
+    let t = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{t}{}", text(&out.stderr));
+    assert!(t.contains("services    DRIFT") && t.contains("repair now: services:sshd.service"), "{t}");
+    // (Orders live at most a day; the window is days away.)
+    assert!(t.contains("order o-rebuild nixos_rebuild: waits for the window opening at"), "{t}");
+    assert!(t.contains("but expires before it"), "{t}");
+    // Nothing changed: no restart, no rebuild, the database byte for byte,
+    // and the order is not consumed (the next --once still sees it new).
+    assert!(
+        !env.host.calls().iter().any(|c| c.contains("restart") || c.contains("nixos-rebuild")),
+        "{:?}",
+        env.host.calls()
+    );
+    assert_eq!(env.host.unit_state("sshd.service"), "inactive");
+    assert!(std::fs::read(env.db()).unwrap() == db_before, "plan wrote to the database");
+    let v: serde_json::Value = serde_json::from_slice(&env.run(&["plan", "--json"]).stdout).unwrap();
+    assert_eq!(v["orders"][0]["acts"], false);
+    let services = v["checks"].as_array().unwrap().iter().find(|c| c["check"] == "services").unwrap();
+    assert_eq!(services["acts"], true);
+    let out = env.run(&["--once"]);
+    assert!(text(&out.stderr).contains("accepted order o-rebuild"), "{}", text(&out.stderr));
+    // Compliant, nothing to do: 0.
+    server.set_orders(vec![]);
+    env.patch(|v| {
+        v["checks"].as_object_mut().unwrap().remove("patching");
+    });
+    let out = env.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

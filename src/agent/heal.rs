@@ -83,17 +83,7 @@ impl Agent {
 
     /// The remediation an order asks for (None: not a remediation).
     pub(super) fn order_target(&self, action: &Action) -> Option<Target> {
-        match action {
-            Action::RestartService { unit } => Some(Target::Services(vec![unit.clone()])),
-            Action::TriggerBackup => Some(Target::Backup),
-            Action::NixosRebuild { flake_ref } => Some(Target::Rebuild(flake_ref.clone())),
-            Action::Heal { check } => {
-                let result = self.last_checks.get(check).map(|(_, r)| r);
-                drift_target(&self.config, *check, result, true)
-            }
-            Action::UpdateFirewallBaseline { .. } => Some(Target::Firewall),
-            Action::RunChecks => None,
-        }
+        order_target(&self.config, action, |c| self.last_checks.get(&c).map(|(_, r)| r))
     }
 
     /// One `deferred` bundle per episode (`key`), naming the next window.
@@ -174,40 +164,33 @@ impl Agent {
                 continue;
             }
             let now_ms = self.clock.now_ms();
-            if target.disruptive() && !window_allows(&self.config, now_ms) {
-                self.defer(cycle, &format!("deferred.{check}"), Some(check), None, now_ms);
-                continue;
-            }
-            let (max_attempts, initial_secs) = match (&self.config.checks.services, check) {
-                (Some(s), CheckName::Services) => (s.restart_max_attempts, s.restart_backoff_initial_secs),
-                _ => (3, 60),
-            };
+            let (_, initial_secs) = backoff_limits(&self.config, check);
             let key = format!("heal.{check}");
-            let (attempts, next_ms) = self
-                .store
-                .get_state(&key)
-                .ok()
-                .flatten()
-                .and_then(|v| {
-                    v.split_once(' ').and_then(|(a, n)| Some((a.parse::<u32>().ok()?, n.parse::<i64>().ok()?)))
-                })
-                .unwrap_or((0, 0));
-            if attempts >= max_attempts {
-                let mut rec = Record::alert(
-                    &format!("heal_exhausted_{check}"),
-                    "heal_exhausted",
-                    format!("{attempts} repair attempts failed this episode; a human is needed: {}", result.detail),
-                    now_ms,
-                );
-                rec.check = Some(check);
-                cycle.records.push(rec);
-                cycle.heal_notes.insert(check, format!("{attempts} repairs failed; needs a human"));
-                continue;
-            }
-            if now_ms < next_ms {
-                log::info!("heal: {check}: next attempt after {} (back-off)", crate::clock::rfc3339_ms(next_ms));
-                cycle.heal_notes.insert(check, format!("next repair after {}", crate::clock::rfc3339_ms(next_ms)));
-                continue;
+            let (attempts, next_ms) = backoff_state(&self.store, check);
+            match drift_step(&self.config, &target, false, (attempts, next_ms), now_ms) {
+                DriftStep::Busy => continue,
+                DriftStep::Deferred { .. } => {
+                    self.defer(cycle, &format!("deferred.{check}"), Some(check), None, now_ms);
+                    continue;
+                }
+                DriftStep::Exhausted { attempts } => {
+                    let mut rec = Record::alert(
+                        &format!("heal_exhausted_{check}"),
+                        "heal_exhausted",
+                        format!("{attempts} repair attempts failed this episode; a human is needed: {}", result.detail),
+                        now_ms,
+                    );
+                    rec.check = Some(check);
+                    cycle.records.push(rec);
+                    cycle.heal_notes.insert(check, format!("{attempts} repairs failed; needs a human"));
+                    continue;
+                }
+                DriftStep::BackOff { until_ms } => {
+                    log::info!("heal: {check}: next attempt after {} (back-off)", crate::clock::rfc3339_ms(until_ms));
+                    cycle.heal_notes.insert(check, format!("next repair after {}", crate::clock::rfc3339_ms(until_ms)));
+                    continue;
+                }
+                DriftStep::Now => {}
             }
             let ctx = self.remediation_ctx(cycle.mcp_reachable);
             let crate::heal::Remediated { record: rec, post, unwritten } = match remediate_drift(&ctx, &target) {
@@ -412,4 +395,87 @@ pub fn window_allows(config: &Config, now_ms: i64) -> bool {
     let needed =
         config.checks.patching.as_ref().map_or(0, |p| i64::try_from(p.rebuild_timeout_secs).unwrap_or(i64::MAX));
     w.is_open(now) && w.closes_at(now).is_some_and(|close| close - now >= needed.min(w.length_secs()))
+}
+
+/// The remediation an order asks for (None: not a remediation). `result`
+/// gives a check's latest result (a `heal` order repairs what it found).
+pub fn order_target<'a>(
+    config: &Config,
+    action: &Action,
+    result: impl Fn(CheckName) -> Option<&'a checks::CheckResult>,
+) -> Option<Target> {
+    match action {
+        Action::RestartService { unit } => Some(Target::Services(vec![unit.clone()])),
+        Action::TriggerBackup => Some(Target::Backup),
+        Action::NixosRebuild { flake_ref } => Some(Target::Rebuild(flake_ref.clone())),
+        Action::Heal { check } => drift_target(config, *check, result(*check), true),
+        Action::UpdateFirewallBaseline { .. } => Some(Target::Firewall),
+        Action::RunChecks => None,
+    }
+}
+
+/// What Heal does about one check's drift now (and what `plan` says it
+/// would do): the same decision for both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriftStep {
+    /// A remediation of the check is being resolved, or an order tried it
+    /// this cycle: nothing else acts on it.
+    Busy,
+    /// Disruptive and the window is closed (or too short): waits for the
+    /// window opening at this Unix second.
+    Deferred {
+        /// When the next window opens (Unix seconds).
+        opens_at: i64,
+    },
+    /// The repair failed this many times this episode: a human is needed.
+    Exhausted {
+        /// Failed attempts.
+        attempts: u32,
+    },
+    /// Backing off after a failed repair until this Unix millisecond.
+    BackOff {
+        /// When the next attempt may start.
+        until_ms: i64,
+    },
+    /// Repair now.
+    Now,
+}
+
+/// See [`DriftStep`]. `attempts_next` is the check's back-off state
+/// ([`backoff_state`]).
+pub fn drift_step(config: &Config, target: &Target, busy: bool, attempts_next: (u32, i64), now_ms: i64) -> DriftStep {
+    if busy {
+        return DriftStep::Busy;
+    }
+    if target.disruptive() && !window_allows(config, now_ms) {
+        return DriftStep::Deferred { opens_at: config.maintenance_window.next_open(now_ms.div_euclid(1000)) };
+    }
+    let (max_attempts, _) = backoff_limits(config, target.check());
+    let (attempts, next_ms) = attempts_next;
+    if attempts >= max_attempts {
+        return DriftStep::Exhausted { attempts };
+    }
+    if now_ms < next_ms {
+        return DriftStep::BackOff { until_ms: next_ms };
+    }
+    DriftStep::Now
+}
+
+/// How often a check's repair is tried per episode, and the first back-off
+/// (doubling after each failure): services from their config, others 3 and
+/// 60 s.
+pub fn backoff_limits(config: &Config, check: CheckName) -> (u32, u64) {
+    match (&config.checks.services, check) {
+        (Some(s), CheckName::Services) => (s.restart_max_attempts, s.restart_backoff_initial_secs),
+        _ => (3, 60),
+    }
+}
+
+/// A check's back-off state: failed attempts this episode and when the
+/// next may start (Unix ms); (0, 0) when none is recorded.
+pub fn backoff_state(state: &dyn checks::StateRead, check: CheckName) -> (u32, i64) {
+    state
+        .get(&format!("heal.{check}"))
+        .and_then(|v| v.split_once(' ').and_then(|(a, n)| Some((a.parse::<u32>().ok()?, n.parse::<i64>().ok()?))))
+        .unwrap_or((0, 0))
 }

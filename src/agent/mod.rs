@@ -30,6 +30,7 @@ mod attest;
 mod detect;
 mod flush;
 mod heal;
+pub mod plan;
 mod poll;
 mod start;
 
