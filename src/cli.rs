@@ -27,6 +27,16 @@ pub enum Command {
         /// JSON instead of a table.
         json: bool,
     },
+    /// Validate the configuration, keys, certificates, tools and state
+    /// directory, and (unless offline) reach the MCP; nothing is changed.
+    ConfigCheck {
+        /// Configuration file.
+        config: PathBuf,
+        /// Do not contact the MCP.
+        offline: bool,
+        /// JSON instead of text.
+        json: bool,
+    },
     /// Poll and Detect, then print what Heal would do; nothing is changed.
     Plan {
         /// Configuration file.
@@ -92,6 +102,9 @@ Usage:
   compliance-agent [--config PATH] --once    run one full cycle, then exit
   compliance-agent [--config PATH] check [--json]
                                              run the checks once: no heal, no network
+  compliance-agent [--config PATH] config check [--offline] [--json]
+                                             validate config, keys, certificates, tools
+                                             and state_dir, reach the MCP; change nothing
   compliance-agent [--config PATH] plan [--json]
                                              poll and detect, print what heal would do;
                                              nothing is changed
@@ -136,6 +149,8 @@ where
     let mut db: Option<PathBuf> = None;
     let mut pubkey: Option<PathBuf> = None;
     let mut evidence_verb: Option<String> = None;
+    let mut config_verb: Option<String> = None;
+    let mut offline = false;
     let mut positional: Option<PathBuf> = None;
 
     while let Some(arg) = args.pop() {
@@ -156,17 +171,24 @@ where
             "--once" => once = true,
             "--out" if sub.as_deref() == Some("keygen") => set_once(&mut out, PathBuf::from(value("--out")?), "--out")?,
             "--json" => json = true,
+            "--offline" if config_verb.is_some() => offline = true,
             "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
             "--pubkey" if evidence_verb.as_deref() == Some("verify") => {
                 set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
             }
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
-            word if sub.is_none() && matches!(word, "run" | "keygen" | "status" | "check" | "plan" | "evidence") => {
+            word if sub.is_none()
+                && matches!(word, "run" | "keygen" | "status" | "check" | "plan" | "evidence" | "config") =>
+            {
                 sub = Some(word.to_string())
             }
             word if sub.as_deref() == Some("evidence") && evidence_verb.is_none() => match word {
                 "export" | "verify" => evidence_verb = Some(word.to_string()),
                 other => return Err(UsageError(format!("unknown evidence command {other:?} (export or verify)"))),
+            },
+            word if sub.as_deref() == Some("config") && config_verb.is_none() => match word {
+                "check" => config_verb = Some(word.to_string()),
+                other => return Err(UsageError(format!("unknown config command {other:?} (check)"))),
             },
             word if evidence_verb.is_some() && positional.is_none() => positional = Some(PathBuf::from(word)),
             word if sub.is_none() => return Err(UsageError(format!("unknown command {word:?}"))),
@@ -175,8 +197,8 @@ where
     }
 
     let config_path = || config.clone().unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
-    if json && !(matches!(sub.as_deref(), Some("status" | "check" | "plan")) || (sub.is_none() && once)) {
-        return Err(UsageError("--json goes with --once, check, plan or status".into()));
+    if json && !(matches!(sub.as_deref(), Some("status" | "check" | "plan" | "config")) || (sub.is_none() && once)) {
+        return Err(UsageError("--json goes with --once, check, plan, status or config check".into()));
     }
     match (sub.as_deref(), once) {
         (None, true) => Ok(Command::Once { config: config_path(), json }),
@@ -185,6 +207,10 @@ where
         (Some("status"), false) => Ok(Command::Status { config: config_path(), json }),
         (Some("check"), false) => Ok(Command::Check { config: config_path(), json }),
         (Some("plan"), false) => Ok(Command::Plan { config: config_path(), json }),
+        (Some("config"), false) => match config_verb {
+            Some(_) => Ok(Command::ConfigCheck { config: config_path(), offline, json }),
+            None => Err(UsageError("config needs check".into())),
+        },
         (Some("evidence"), false) => {
             if config.is_some() {
                 return Err(UsageError("evidence commands take no --config".into()));
@@ -267,6 +293,10 @@ mod tests {
             Command::Check { config: PathBuf::from(crate::config::DEFAULT_PATH), json: false }
         );
         assert_eq!(
+            p(&["--config", "/c", "config", "check", "--offline", "--json"]).unwrap(),
+            Command::ConfigCheck { config: "/c".into(), offline: true, json: true }
+        );
+        assert_eq!(
             p(&["evidence", "export", "--db", "/d.db", "/out"]).unwrap(),
             Command::EvidenceExport { db: "/d.db".into(), dir: "/out".into() }
         );
@@ -304,6 +334,10 @@ mod tests {
             &["evidence", "verify", "/out"],
             &["evidence", "verify", "--db", "/d", "/out", "--pubkey", "/k"],
             &["evidence", "export", "--db", "/d", "/out", "/extra"],
+            &["config"],
+            &["config", "frob"],
+            &["config", "check", "extra"],
+            &["check", "--offline"],
         ] {
             assert!(p(bad).is_err(), "{bad:?}");
         }

@@ -22,6 +22,7 @@ pub mod mcp;
 pub mod nftscript;
 pub mod notify;
 pub mod orders;
+pub mod preflight;
 pub mod rand;
 pub mod signals;
 pub mod status;

@@ -47,6 +47,7 @@ fn main() {
         Ok(Command::Status { config, json }) => status(&config, json),
         Ok(Command::Check { config, json }) => check(&config, json),
         Ok(Command::Plan { config, json }) => plan(&config, json),
+        Ok(Command::ConfigCheck { config, offline, json }) => config_check(&config, offline, json),
         Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
         Ok(Command::EvidenceVerify { source, pubkey }) => verify(&source, &pubkey),
     };
@@ -105,6 +106,33 @@ fn check(config_path: &Path, json: bool) -> i32 {
     } else {
         EXIT_DRIFT
     }
+}
+
+/// `config check`: is everything usable; nothing is changed.
+fn config_check(config_path: &Path, offline: bool, json: bool) -> i32 {
+    if let Some(code) = input_problem(config_path, "configuration file") {
+        return code;
+    }
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            if json {
+                outln!("{}", serde_json::json!({"usable": false, "exit_code": EXIT_CONFIG, "error": e.to_string()}));
+            } else {
+                eprintln!("compliance-agent: configuration error: {e}");
+            }
+            return EXIT_CONFIG;
+        }
+    };
+    logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Error);
+    let now = compliance_agent::clock::Clock::now(&compliance_agent::clock::SystemClock);
+    let report = compliance_agent::preflight::check(&config, !offline, now);
+    if json {
+        outln!("{}", report.to_json());
+    } else {
+        out!("{}", report.to_text());
+    }
+    report.exit_code()
 }
 
 /// `plan`: Poll and Detect, and what Heal would do; nothing is changed.
