@@ -204,6 +204,41 @@ fn window_syntax() {
 }
 
 #[test]
+fn window_time_zone() {
+    let with = |window: Value| {
+        let mut v = valid();
+        v["maintenance_window"] = window;
+        parse(&v)
+    };
+    let chicago =
+        with(json!({"days": ["sun"], "start": "02:00", "duration_minutes": 120, "time_zone": "America/Chicago"}))
+            .unwrap();
+    // 2026-07-05 02:00 CDT is 07:00 UTC; 2026-11-22 02:00 CST is 08:00 UTC.
+    assert!(chicago.maintenance_window.is_open(1_783_234_800));
+    assert!(chicago.maintenance_window.is_open(1_795_334_400));
+    assert!(!chicago.maintenance_window.is_open(1_783_234_800 - 5 * 3600), "02:00 UTC is not 02:00 in Chicago");
+    // Neither key is UTC, as before; an explicit null is absent.
+    let utc = with(json!({"days": ["sun"], "start": "02:00", "duration_minutes": 120})).unwrap();
+    assert_eq!(utc.maintenance_window, parse(&valid()).unwrap().maintenance_window);
+    let null = with(json!({"days": ["sun"], "start": "02:00", "duration_minutes": 120,
+                           "utc_offset_minutes": null, "time_zone": "UTC"}));
+    assert!(null.is_ok());
+
+    // The valid config sets utc_offset_minutes: 0, so any time_zone is both keys at once.
+    let both = error_with("maintenance_window.time_zone", json!("America/Chicago"));
+    assert_eq!(both.key, "maintenance_window.time_zone");
+    assert!(both.message.contains("utc_offset_minutes"), "{}", both.message);
+    let unknown =
+        with(json!({"days": ["sun"], "start": "02:00", "duration_minutes": 120, "time_zone": "Mars/Olympus"}))
+            .unwrap_err();
+    assert_eq!(unknown.key, "maintenance_window.time_zone");
+    assert!(unknown.message.contains("\"Mars/Olympus\""), "{}", unknown.message);
+    let number =
+        with(json!({"days": ["sun"], "start": "02:00", "duration_minutes": 120, "time_zone": -6})).unwrap_err();
+    assert_eq!(number.key, "maintenance_window.time_zone");
+}
+
+#[test]
 fn base_url_must_be_https() {
     for bad in [
         "http://mcp.example.net",
