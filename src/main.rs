@@ -51,15 +51,23 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Loads the configuration, or prints every error in it, one line each,
+/// and returns the exit status.
+fn load_config(config_path: &Path) -> Result<Config, i32> {
+    Config::load(config_path).map_err(|errors| {
+        for e in &errors {
+            eprintln!("compliance-agent: configuration error: {e}");
+        }
+        EXIT_CONFIG
+    })
+}
+
 /// `check`: the enabled checks once, nothing changed, no network.
 fn check(config_path: &Path, json: bool) -> i32 {
     use compliance_agent::checks::{self, Env, NoState, StateRead, Verdict};
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
-            return EXIT_CONFIG;
-        }
+        Err(code) => return code,
     };
     logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Warn);
     let db = config.state_dir.join(store::DB_FILE);
@@ -106,12 +114,9 @@ fn check(config_path: &Path, json: bool) -> i32 {
 }
 
 fn status(config_path: &Path, json: bool) -> i32 {
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
-            return EXIT_CONFIG;
-        }
+        Err(code) => return code,
     };
     let db = config.state_dir.join(store::DB_FILE);
     let st = match store::Store::open_read_only(&db).and_then(|s| Status::read(&s)) {
@@ -199,12 +204,9 @@ fn keygen(out: &Path) -> i32 {
 /// Loads everything the loop needs; any failure here is a configuration
 /// error (exit 78) naming the file and key.
 fn agent(config_path: &Path, once: bool) -> i32 {
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
-            return EXIT_CONFIG;
-        }
+        Err(code) => return code,
     };
     logging::init(config.log.target, config.log.level);
     let key = match SigningKey::load(&config.signing_key_file) {

@@ -55,6 +55,27 @@ fn config_errors_exit_78_naming_file_and_key() {
 }
 
 #[test]
+fn every_config_error_is_printed_on_its_own_line() {
+    let env = TestEnv::new();
+    env.patch(|v| {
+        v["jitter_percent"] = serde_json::json!(75);
+        v["tools"]["bash"] = serde_json::json!("/bin/bash");
+        v["log"]["level"] = serde_json::json!("verbose");
+    });
+    for args in [&["--once"][..], &["check"][..]] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(78));
+        let err = text(&out.stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        for (line, key) in lines.iter().zip(["jitter_percent", "tools.bash", "log.level"]) {
+            let prefix = format!("compliance-agent: configuration error: {}: {key}: ", env.config.display());
+            assert!(line.starts_with(&prefix), "{line}");
+        }
+    }
+}
+
+#[test]
 fn readable_signing_key_is_refused() {
     let env = TestEnv::new();
     std::fs::set_permissions(&env.key, std::fs::Permissions::from_mode(0o644)).unwrap();

@@ -7,18 +7,16 @@
 //! Must never: default the window (the section is required: disruptive
 //! work runs only when the clinic said it may) or read the clock.
 
-use super::reader::Obj;
-use super::ConfigError;
+use super::reader::{Obj, Read};
 use crate::window::Window;
 
 /// Reads `maintenance_window`, which is required.
-pub(super) fn read(root: &Obj<'_>) -> Result<Window, ConfigError> {
-    let w = root.obj("maintenance_window")?;
-    let days = w.str_list("days")?;
-    let start = w.str("start")?;
-    let duration = w.positive_or_required("duration_minutes")?;
-    let offset = w.i64_or("utc_offset_minutes", 0)?;
-    let window = Window::parse(&days, &start, duration, offset).map_err(|(key, msg)| w.error(key, msg))?;
-    w.finish()?;
-    Ok(window)
+pub(super) fn read(root: &Obj<'_>) -> Read<Window> {
+    root.obj("maintenance_window")?.read_then_finish(|w| {
+        let days = w.str_list("days");
+        let start = w.str("start");
+        let duration = w.positive_or_required("duration_minutes");
+        let offset = w.i64_or("utc_offset_minutes", 0);
+        Window::parse(&days?, &start?, duration?, offset?).map_err(|(key, msg)| w.fail(key, msg))
+    })
 }

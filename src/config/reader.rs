@@ -4,7 +4,10 @@
 //! every error (`checks.services.units[2]`), typed getters whose messages
 //! say what was expected and what was found, and unknown-key detection
 //! ([`Obj::finish`] rejects every key no getter asked for, so a typo is an
-//! error rather than a silently ignored setting).
+//! error rather than a silently ignored setting). Errors are not returned one at a time: each is
+//! recorded in the document's [`Findings`] as it is found and the getter
+//! returns [`Reported`], so a reader goes on to the next key and one run
+//! reports every error, in the order the keys are read.
 //! Must never: know a section's keys or defaults (those live in the section
 //! files), accept a relative or `..` path, or read anything but the JSON
 //! value it was given.
@@ -14,24 +17,56 @@ use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
+/// Marks a value that could not be read: its error has been recorded in the
+/// [`Findings`] (only [`Obj::fail`] makes one, so an `Err` always has an
+/// error behind it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Reported(());
+
+/// A value read from the document, or [`Reported`].
+pub(super) type Read<T> = Result<T, Reported>;
+
+/// What reading one document found: every error in the order it was found.
+#[derive(Debug, Default)]
+pub(super) struct Findings {
+    errors: RefCell<Vec<ConfigError>>,
+}
+
+impl Findings {
+    /// Records an error found outside an [`Obj`] (the document as a whole).
+    pub(super) fn record(&self, error: ConfigError) -> Reported {
+        self.errors.borrow_mut().push(error);
+        Reported(())
+    }
+
+    /// The errors, in order.
+    pub(super) fn into_errors(self) -> Vec<ConfigError> {
+        self.errors.into_inner()
+    }
+}
+
 /// A JSON object being read key by key; remembers which keys were used so
 /// that [`Obj::finish`] can reject the rest.
+///
+/// A section reader reads every key into a local before it uses `?` on any
+/// of them: a key never asked for would be reported as unknown.
 pub(super) struct Obj<'a> {
     file: &'a Path,
     path: String,
     map: &'a Map<String, Value>,
     used: RefCell<Vec<String>>,
+    found: &'a Findings,
 }
 
 impl<'a> Obj<'a> {
-    pub(super) fn root(value: &'a Value, file: &'a Path) -> Result<Self, ConfigError> {
+    pub(super) fn root(value: &'a Value, file: &'a Path, found: &'a Findings) -> Read<Self> {
         match value {
-            Value::Object(map) => Ok(Obj { file, path: String::new(), map, used: RefCell::new(Vec::new()) }),
-            _ => Err(ConfigError {
+            Value::Object(map) => Ok(Obj { file, path: String::new(), map, used: RefCell::new(Vec::new()), found }),
+            _ => Err(found.record(ConfigError {
                 file: file.to_path_buf(),
                 key: String::new(),
                 message: "the top level must be a JSON object".into(),
-            }),
+            })),
         }
     }
 
@@ -43,147 +78,172 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub(super) fn error(&self, key: &str, message: String) -> ConfigError {
-        ConfigError { file: self.file.to_path_buf(), key: self.key_path(key), message }
+    /// Records an error at `key` (a key of this object, or a deeper path
+    /// such as `units[2]` or `target`).
+    pub(super) fn fail(&self, key: &str, message: String) -> Reported {
+        self.found.record(ConfigError { file: self.file.to_path_buf(), key: self.key_path(key), message })
+    }
+
+    /// Records a validation result: `Err(message)` becomes an error at `key`.
+    pub(super) fn check<T>(&self, key: &str, result: Result<T, String>) -> Read<T> {
+        result.map_err(|m| self.fail(key, m))
+    }
+
+    fn mark_used(&self, key: &str) {
+        self.used.borrow_mut().push(key.to_string());
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {
-        self.used.borrow_mut().push(key.to_string());
+        self.mark_used(key);
         self.map.get(key).filter(|v| !v.is_null())
     }
 
-    fn require(&self, key: &str) -> Result<&'a Value, ConfigError> {
-        self.get(key).ok_or_else(|| self.error(key, "is required".to_string()))
+    fn require(&self, key: &str) -> Read<&'a Value> {
+        self.get(key).ok_or_else(|| self.fail(key, "is required".to_string()))
     }
 
-    pub(super) fn child(&self, key: &str, v: &'a Value) -> Result<Obj<'a>, ConfigError> {
+    pub(super) fn child(&self, key: &str, v: &'a Value) -> Read<Obj<'a>> {
         match v {
-            Value::Object(map) => {
-                Ok(Obj { file: self.file, path: self.key_path(key), map, used: RefCell::new(Vec::new()) })
-            }
-            other => Err(self.error(key, format!("must be an object, found {}", kind(other)))),
+            Value::Object(map) => Ok(Obj {
+                file: self.file,
+                path: self.key_path(key),
+                map,
+                used: RefCell::new(Vec::new()),
+                found: self.found,
+            }),
+            other => Err(self.fail(key, format!("must be an object, found {}", kind(other)))),
         }
     }
 
-    pub(super) fn obj(&self, key: &str) -> Result<Obj<'a>, ConfigError> {
+    pub(super) fn obj(&self, key: &str) -> Read<Obj<'a>> {
         self.child(key, self.require(key)?)
     }
 
-    pub(super) fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, ConfigError> {
+    pub(super) fn opt_obj(&self, key: &str) -> Read<Option<Obj<'a>>> {
         self.get(key).map(|v| self.child(key, v)).transpose()
     }
 
-    pub(super) fn str(&self, key: &str) -> Result<String, ConfigError> {
+    pub(super) fn str(&self, key: &str) -> Read<String> {
         match self.require(key)? {
             Value::String(s) => Ok(s.clone()),
-            other => Err(self.error(key, format!("must be a string, found {}", kind(other)))),
+            other => Err(self.fail(key, format!("must be a string, found {}", kind(other)))),
         }
     }
 
-    pub(super) fn opt_str(&self, key: &str) -> Result<Option<String>, ConfigError> {
+    pub(super) fn opt_str(&self, key: &str) -> Read<Option<String>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.error(key, format!("must be a string, found {}", kind(other)))),
+            Some(other) => Err(self.fail(key, format!("must be a string, found {}", kind(other)))),
         }
     }
 
-    pub(super) fn parse<T>(&self, key: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
-        f(&self.str(key)?).map_err(|m| self.error(key, m))
+    pub(super) fn parse<T>(&self, key: &str, f: impl Fn(&str) -> Result<T, String>) -> Read<T> {
+        self.check(key, f(&self.str(key)?))
     }
 
-    pub(super) fn abs_path(&self, key: &str) -> Result<PathBuf, ConfigError> {
+    pub(super) fn abs_path(&self, key: &str) -> Read<PathBuf> {
         self.parse(key, absolute)
     }
 
-    pub(super) fn opt_abs_path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
-        self.opt_str(key)?.map(|s| absolute(&s).map_err(|m| self.error(key, m))).transpose()
+    pub(super) fn opt_abs_path(&self, key: &str) -> Read<Option<PathBuf>> {
+        self.opt_str(key)?.map(|s| self.check(key, absolute(&s))).transpose()
     }
 
-    pub(super) fn bool_or(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+    pub(super) fn bool_or(&self, key: &str, default: bool) -> Read<bool> {
         match self.get(key) {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(self.error(key, format!("must be true or false, found {}", kind(other)))),
+            Some(other) => Err(self.fail(key, format!("must be true or false, found {}", kind(other)))),
         }
     }
 
-    pub(super) fn opt_u64(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+    pub(super) fn opt_u64(&self, key: &str) -> Read<Option<u64>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Number(n)) => {
-                n.as_u64().map(Some).ok_or_else(|| self.error(key, format!("must be a whole number >= 0, found {n}")))
+                n.as_u64().map(Some).ok_or_else(|| self.fail(key, format!("must be a whole number >= 0, found {n}")))
             }
-            Some(other) => Err(self.error(key, format!("must be a number, found {}", kind(other)))),
+            Some(other) => Err(self.fail(key, format!("must be a number, found {}", kind(other)))),
         }
     }
 
-    pub(super) fn u64_or(&self, key: &str, default: u64) -> Result<u64, ConfigError> {
+    pub(super) fn u64_or(&self, key: &str, default: u64) -> Read<u64> {
         Ok(self.opt_u64(key)?.unwrap_or(default))
     }
 
-    pub(super) fn opt_positive(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+    pub(super) fn opt_positive(&self, key: &str) -> Read<Option<u64>> {
         match self.opt_u64(key)? {
-            Some(0) => Err(self.error(key, "must be greater than 0".to_string())),
+            Some(0) => Err(self.fail(key, "must be greater than 0".to_string())),
             other => Ok(other),
         }
     }
 
-    pub(super) fn positive_or(&self, key: &str, default: u64) -> Result<u64, ConfigError> {
+    pub(super) fn positive_or(&self, key: &str, default: u64) -> Read<u64> {
         Ok(self.opt_positive(key)?.unwrap_or(default))
     }
 
-    pub(super) fn positive_or_required(&self, key: &str) -> Result<u64, ConfigError> {
+    pub(super) fn positive_or_required(&self, key: &str) -> Read<u64> {
         self.require(key)?;
         self.positive_or(key, 0)
     }
 
-    pub(super) fn i64_or(&self, key: &str, default: i64) -> Result<i64, ConfigError> {
+    pub(super) fn i64_or(&self, key: &str, default: i64) -> Read<i64> {
         match self.get(key) {
             None => Ok(default),
             Some(Value::Number(n)) => {
-                n.as_i64().ok_or_else(|| self.error(key, format!("must be a whole number, found {n}")))
+                n.as_i64().ok_or_else(|| self.fail(key, format!("must be a whole number, found {n}")))
             }
-            Some(other) => Err(self.error(key, format!("must be a number, found {}", kind(other)))),
+            Some(other) => Err(self.fail(key, format!("must be a number, found {}", kind(other)))),
         }
     }
 
-    pub(super) fn array(&self, key: &str) -> Result<&'a Vec<Value>, ConfigError> {
+    pub(super) fn array(&self, key: &str) -> Read<&'a Vec<Value>> {
         match self.require(key)? {
             Value::Array(a) => Ok(a),
-            other => Err(self.error(key, format!("must be a list, found {}", kind(other)))),
+            other => Err(self.fail(key, format!("must be a list, found {}", kind(other)))),
         }
     }
 
-    pub(super) fn list<T>(&self, key: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, ConfigError> {
-        self.array(key)?
+    /// A list of strings, each checked by `f`; every bad element is reported.
+    pub(super) fn list<T>(&self, key: &str, f: impl Fn(&str) -> Result<T, String>) -> Read<Vec<T>> {
+        let items: Vec<Read<T>> = self
+            .array(key)?
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Value::String(s) => f(s).map_err(|m| self.error(&format!("{key}[{i}]"), m)),
-                other => Err(self.error(&format!("{key}[{i}]"), format!("must be a string, found {}", kind(other)))),
+                Value::String(s) => self.check(&format!("{key}[{i}]"), f(s)),
+                other => Err(self.fail(&format!("{key}[{i}]"), format!("must be a string, found {}", kind(other)))),
             })
-            .collect()
+            .collect();
+        items.into_iter().collect()
     }
 
-    pub(super) fn str_list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
+    pub(super) fn str_list(&self, key: &str) -> Read<Vec<String>> {
         self.list(key, |s| Ok(s.to_string()))
     }
 
-    pub(super) fn str_list_or(&self, key: &str) -> Result<Vec<String>, ConfigError> {
+    pub(super) fn str_list_or(&self, key: &str) -> Read<Vec<String>> {
         if self.map.get(key).is_none_or(Value::is_null) {
-            self.used.borrow_mut().push(key.to_string());
+            self.mark_used(key);
             return Ok(Vec::new());
         }
         self.str_list(key)
     }
 
-    /// Rejects keys that were never read.
-    pub(super) fn finish(&self) -> Result<(), ConfigError> {
+    /// Runs `read` on this object, then [`Obj::finish`]es it: unknown keys
+    /// are reported after the errors `read` found, whatever it returned.
+    pub(super) fn read_then_finish<T>(&self, read: impl FnOnce(&Self) -> Read<T>) -> Read<T> {
+        let out = read(self);
+        self.finish();
+        out
+    }
+
+    /// Reports every key that was never asked for (in the map's order).
+    pub(super) fn finish(&self) {
         let used = self.used.borrow();
-        match self.map.keys().find(|k| !used.iter().any(|u| u == *k)) {
-            Some(unknown) => Err(self.error(unknown, "unknown key".to_string())),
-            None => Ok(()),
+        for unknown in self.map.keys().filter(|k| !used.iter().any(|u| u == *k)) {
+            self.fail(unknown, "unknown key".to_string());
         }
     }
 }
