@@ -26,10 +26,12 @@
 //! `crate::config::X` and never depend on which file `X` lives in.
 //!
 //! Shared by the sections: `reader.rs`, the strict JSON reader (key paths,
-//! typed getters, unknown keys, every error recorded rather than returned)
-//! and `names.rs` ([`Ident`], [`UnitName`]).
+//! typed getters, unknown keys, every error recorded rather than returned),
+//! `document.rs` (the text to JSON, refusing duplicate keys) and `names.rs`
+//! ([`Ident`], [`UnitName`]).
 //!
-//! One run reports every error ([`ConfigErrors`]): the keys in the order of
+//! One run reports every error ([`ConfigErrors`]): duplicate keys first (they
+//! are found while the text is parsed), then the keys in the order of
 //! [`Config`]'s fields, each section reporting its unknown keys after its
 //! other errors and before the next section is read (the top level's last).
 //! A section that is not an object is not descended into. That order
@@ -37,6 +39,7 @@
 //! behaviour change, not a tidy-up.
 
 mod checks;
+mod document;
 mod evidence;
 mod log;
 mod maintenance_window;
@@ -58,7 +61,6 @@ pub use tools::{Tools, TOOL_NAMES};
 
 use crate::window::Window;
 use reader::{Findings, Obj, Read};
-use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -244,9 +246,15 @@ fn error(file: &Path, key: &str, message: String) -> ConfigError {
 /// Reads `text`: the configuration when it is valid, and every error found.
 fn read_text(text: &str, path: &Path) -> (Read<Config>, Vec<ConfigError>) {
     let found = Findings::default();
-    let config = match serde_json::from_str::<Value>(text) {
+    let config = match document::parse(text) {
         Err(e) => Err(found.record(error(path, "", format!("not valid JSON: {e}")))),
-        Ok(value) => Obj::root(&value, path, &found).and_then(|root| root.read_then_finish(|root| read(root, path))),
+        Ok(doc) => {
+            for key in &doc.duplicates {
+                let message = "appears more than once; keep one (JSON readers disagree on which copy counts)";
+                found.record(error(path, key, message.to_string()));
+            }
+            Obj::root(&doc.value, path, &found).and_then(|root| root.read_then_finish(|root| read(root, path)))
+        }
     };
     (config, found.into_errors())
 }

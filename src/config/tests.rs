@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const KEY: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
 
@@ -380,4 +380,43 @@ fn a_disabled_check_is_still_not_read() {
     let mut v = valid();
     v["checks"]["services"] = json!({"enabled": false, "units": "sshd", "bogus": 1});
     assert!(parse(&v).is_ok());
+}
+
+#[test]
+fn duplicate_keys_are_refused_at_any_depth() {
+    let path = Path::new("/etc/compliance-agent/config.json");
+    let text = valid().to_string();
+    // The same key twice at the top, in a section and in a list's object.
+    let text = text.replacen("\"site_id\":", "\"site_id\":\"clinic-007\",\"site_id\":", 1);
+    let text = text.replacen("\"start\":", "\"start\":\"03:00\",\"start\":", 1);
+    let text = text.replacen("\"keyid\":", "\"keyid\":\"x\",\"keyid\":", 1);
+    let errors = Config::parse(&text, path).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    // In the order of the second copies in the text (keys are sorted).
+    assert_eq!(keys, ["maintenance_window.start", "mcp.order_keys[0].keyid", "site_id"], "{errors}");
+    assert!(errors.first().message.starts_with("appears more than once"), "{errors}");
+}
+
+#[test]
+fn duplicates_do_not_hide_other_errors() {
+    let text = valid().to_string().replacen("\"jitter_percent\":", "\"jitter_percent\":99,\"jitter_percent\":", 1);
+    let text = text.replacen("\"poll_interval_secs\":60", "\"poll_interval_secs\":0", 1);
+    let errors = Config::parse(&text, Path::new("/c.json")).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    // The last copy is the one checked (it was 10: valid).
+    assert_eq!(keys, ["jitter_percent", "poll_interval_secs"], "{errors}");
+}
+
+#[test]
+fn nesting_and_size_are_bounded() {
+    let deep = format!("{}{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+    let e = Config::parse(&deep, Path::new("/c.json")).unwrap_err();
+    assert!(e.first().message.contains("recursion limit"), "{e}");
+    let dir = std::env::temp_dir().join(format!("cfg-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("config.json");
+    std::fs::write(&big, format!("{{\"pad\":\"{}\"}}", "x".repeat(1 << 20))).unwrap();
+    let e = Config::load(&big).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(e.first().message.starts_with("cannot read") && e.first().message.contains("limit"), "{e}");
 }
