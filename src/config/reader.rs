@@ -4,7 +4,8 @@
 //! every error (`checks.services.units[2]`), typed getters whose messages
 //! say what was expected and what was found, and unknown-key detection
 //! ([`Obj::finish`] rejects every key no getter asked for, so a typo is an
-//! error rather than a silently ignored setting). Errors are not returned one at a time: each is
+//! error rather than a silently ignored setting, and names the nearest key
+//! that was asked for). Errors are not returned one at a time: each is
 //! recorded in the document's [`Findings`] as it is found and the getter
 //! returns [`Reported`], so a reader goes on to the next key and one run
 //! reports every error, in the order the keys are read.
@@ -239,13 +240,69 @@ impl<'a> Obj<'a> {
         out
     }
 
-    /// Reports every key that was never asked for (in the map's order).
+    /// Reports every key that was never asked for (in the map's order),
+    /// naming the nearest key that was when one is close.
     pub(super) fn finish(&self) {
         let used = self.used.borrow();
         for unknown in self.map.keys().filter(|k| !used.iter().any(|u| u == *k)) {
-            self.fail(unknown, "unknown key".to_string());
+            let message = match nearest(unknown, &used) {
+                Some(known) => format!("unknown key {unknown:?}; did you mean {known:?}?"),
+                None => "unknown key".to_string(),
+            };
+            self.fail(unknown, message);
         }
     }
+}
+
+/// The known key closest to `unknown`: the same but for case, `-` and `_`,
+/// else at most 2 edits away (an edit inserts, deletes or replaces one
+/// character, or swaps two neighbours); the first known key wins a tie.
+fn nearest<'k>(unknown: &str, known: &'k [String]) -> Option<&'k str> {
+    let fold = |s: &str| s.to_lowercase().replace('-', "_");
+    let unknown_folded = fold(unknown);
+    // Rank 0: the same key spelt differently; 1 + edits otherwise.
+    known
+        .iter()
+        .filter_map(|k| {
+            let rank = if fold(k) == unknown_folded { 0 } else { 1 + edit_distance(unknown, k)? };
+            (rank <= 3).then_some((rank, k.as_str()))
+        })
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, k)| k)
+}
+
+/// Optimal-string-alignment distance between `a` and `b` in characters, or
+/// `None` when it is certainly above 2 (the lengths differ by more; this
+/// also bounds the work for a megabyte-long key).
+fn edit_distance(a: &str, b: &str) -> Option<usize> {
+    // A character is 1-4 bytes: byte lengths this far apart cannot be close.
+    if a.len() > 4 * (b.len() + 2) || b.len() > 4 * (a.len() + 2) {
+        return None;
+    }
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > 2 {
+        return None;
+    }
+    // rows[i][j] = distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    Some(rows[a.len()][b.len()])
 }
 
 fn absolute(s: &str) -> Result<PathBuf, String> {

@@ -420,3 +420,26 @@ fn nesting_and_size_are_bounded() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(e.first().message.starts_with("cannot read") && e.first().message.contains("limit"), "{e}");
 }
+
+#[test]
+fn unknown_keys_name_the_nearest_known_key() {
+    for (path, key, message) in [
+        ("tools.nixos-rebuild", "tools.nixos-rebuild", r#"unknown key "nixos-rebuild"; did you mean "nixos_rebuild"?"#),
+        ("checks.services.unts", "checks.services.unts", r#"unknown key "unts"; did you mean "units"?"#),
+        ("jitter_precent", "jitter_precent", r#"unknown key "jitter_precent"; did you mean "jitter_percent"?"#),
+        ("Site-ID", "Site-ID", r#"unknown key "Site-ID"; did you mean "site_id"?"#),
+        ("mcp.order_keys[0].key_id", "mcp.order_keys[0].key_id", r#"unknown key "key_id"; did you mean "keyid"?"#),
+        // "log" is 1 edit away, "mcp" (read earlier) 2: the closest wins.
+        ("lop", "lop", r#"unknown key "lop"; did you mean "log"?"#),
+        // Nothing within 2 edits: no guess.
+        ("maintenance_window.timezone", "maintenance_window.timezone", "unknown key"),
+        ("tools.bash", "tools.bash", "unknown key"),
+        ("checks.patching.flake", "checks.patching.flake", "unknown key"),
+    ] {
+        let e = error_with(path, json!(1));
+        assert_eq!((e.key.as_str(), e.message.as_str()), (key, message));
+    }
+    // A megabyte-long key is compared in bounded time and gets no guess.
+    let e = error_with(&"k".repeat(1 << 20), json!(1));
+    assert_eq!(e.message, "unknown key");
+}
