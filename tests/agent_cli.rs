@@ -86,6 +86,27 @@ fn readable_signing_key_is_refused() {
 }
 
 #[test]
+fn a_public_key_as_signing_key_is_named_for_what_it_is() {
+    let env = TestEnv::new();
+    // keygen's `.pub.pem` beside the key, mode 0644 as keygen writes it.
+    let public = env.pubkey_pem();
+    std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let public_path = public.display().to_string();
+    env.patch(|v| v["signing_key_file"] = serde_json::json!(public_path));
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = text(&out.stderr);
+    let expected = format!(
+        "compliance-agent: configuration error: {}: signing_key_file: {}: this is a public key (BEGIN PUBLIC KEY); \
+         signing_key_file needs the private key, `compliance-agent keygen` writes both",
+        env.config.display(),
+        public.display()
+    );
+    assert!(err.lines().any(|l| l == expected), "{err}");
+    assert!(!err.contains("chmod"), "{err}");
+}
+
+#[test]
 fn once_runs_every_state_in_order_and_exits() {
     let env = TestEnv::new();
     let out = env.run(&["--once"]);
