@@ -37,6 +37,10 @@
 //! A section that is not an object is not descended into. That order
 //! decides which error a broken file reports first, so moving a read is a
 //! behaviour change, not a tidy-up.
+//!
+//! [`accepted_keys`] lists every key path the reader reads, found by
+//! running the reader itself; the tests keep `docs/config.schema.json`,
+//! `docs/configuration.md` and `examples/` equal to it.
 
 mod checks;
 mod document;
@@ -61,6 +65,7 @@ pub use tools::{Tools, TOOL_NAMES};
 
 use crate::window::Window;
 use reader::{Findings, Obj, Read};
+use serde_json::{json, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -229,7 +234,7 @@ impl Config {
 
     /// Parses and validates configuration text; `path` is used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
-        let (config, errors) = read_text(text, path);
+        let (config, errors, _) = read_text(text, path);
         match ConfigErrors::from_vec(errors) {
             Some(errors) => Err(errors),
             // `Reported` is only made where an error is recorded, so an
@@ -243,8 +248,9 @@ fn error(file: &Path, key: &str, message: String) -> ConfigError {
     ConfigError { file: file.to_path_buf(), key: key.to_string(), message }
 }
 
-/// Reads `text`: the configuration when it is valid, and every error found.
-fn read_text(text: &str, path: &Path) -> (Read<Config>, Vec<ConfigError>) {
+/// Reads `text`: the configuration when it is valid, every error found, and
+/// the path of every key the reader asked for.
+fn read_text(text: &str, path: &Path) -> (Read<Config>, Vec<ConfigError>, Vec<String>) {
     let found = Findings::default();
     let config = match document::parse(text) {
         Err(e) => Err(found.record(error(path, "", format!("not valid JSON: {e}")))),
@@ -256,7 +262,8 @@ fn read_text(text: &str, path: &Path) -> (Read<Config>, Vec<ConfigError>) {
             Obj::root(&doc.value, path, &found).and_then(|root| root.read_then_finish(|root| read(root, path)))
         }
     };
-    (config, found.into_errors())
+    let (errors, keys) = found.into_parts();
+    (config, errors, keys)
 }
 
 /// The top level, in the order of [`Config`]'s fields. Every key is read
@@ -304,6 +311,88 @@ fn read(root: &Obj<'_>, path: &Path) -> Read<Config> {
         log: log?,
         metrics_textfile: metrics_textfile?,
     })
+}
+
+/// One key the configuration reader reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedKey {
+    /// Dotted path; a list's elements are `[]` (`mcp.order_keys[].keyid`).
+    pub path: String,
+    /// Whether leaving it out (or `null`) is an error. A key inside an
+    /// optional object is required only when that object is given; a key
+    /// of a check section only when the check is enabled.
+    pub required: bool,
+}
+
+/// Every key the reader reads, in reading order (the order of its errors).
+///
+/// Found by running the reader on a skeleton document, every section an
+/// empty object (and one empty order key): it asks for each key of an
+/// object even when others are missing, and says "is required" for exactly
+/// the required keys that are absent. The skeleton is also read cut off at
+/// each depth, so that a section's own key is seen absent too. A new key is
+/// in this list as soon as a reader reads it; a new section's keys are once
+/// the skeleton holds the section (else the section's key, which is listed,
+/// has no keys under it in the list but has in the schema, and the schema
+/// test fails). `docs/config.schema.json` and `docs/configuration.md` are
+/// tested against this list.
+pub fn accepted_keys() -> Vec<AcceptedKey> {
+    let mut skeleton = json!({
+        "mcp": {"order_keys": [{}]}, "maintenance_window": {}, "checks": {},
+        "tools": {}, "evidence": {}, "log": {}
+    });
+    for check in ["patching", "services", "backups", "firewall", "logging", "encryption"] {
+        skeleton["checks"][check] = json!({});
+    }
+    skeleton["checks"]["backups"]["restic"] = json!({});
+    let mut required = Vec::new();
+    let mut read = Vec::new();
+    for depth in 0.. {
+        let doc = cut(&skeleton, depth);
+        let (_, errors, keys) = read_text(&doc.to_string(), Path::new("skeleton"));
+        required.extend(errors.into_iter().filter(|e| e.message == "is required").map(|e| e.key));
+        if doc == skeleton {
+            // The whole skeleton: every key, in reading order.
+            read = keys;
+            break;
+        }
+    }
+    let mut out: Vec<AcceptedKey> = Vec::new();
+    for key in read {
+        let path = without_indexes(&key);
+        if !out.iter().any(|k| k.path == path) {
+            out.push(AcceptedKey { required: required.contains(&key), path });
+        }
+    }
+    out
+}
+
+/// `v` without the keys nested more than `depth` objects deep.
+fn cut(v: &Value, depth: usize) -> Value {
+    match v {
+        Value::Object(_) if depth == 0 => Value::Object(serde_json::Map::new()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, c)| (k.clone(), cut(c, depth - 1))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|c| cut(c, depth)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `mcp.order_keys[0].keyid` → `mcp.order_keys[].keyid`.
+fn without_indexes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => {
+                in_index = false;
+                out.push_str("[]");
+            }
+            _ if !in_index => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -27,10 +27,12 @@ pub(super) struct Reported(());
 /// A value read from the document, or [`Reported`].
 pub(super) type Read<T> = Result<T, Reported>;
 
-/// What reading one document found: every error in the order it was found.
+/// What reading one document found: every error in the order it was found,
+/// and the path of every key a getter asked for (present or not).
 #[derive(Debug, Default)]
 pub(super) struct Findings {
     errors: RefCell<Vec<ConfigError>>,
+    keys: RefCell<Vec<String>>,
 }
 
 impl Findings {
@@ -40,9 +42,9 @@ impl Findings {
         Reported(())
     }
 
-    /// The errors, in order.
-    pub(super) fn into_errors(self) -> Vec<ConfigError> {
-        self.errors.into_inner()
+    /// The errors and the key paths asked for, in order.
+    pub(super) fn into_parts(self) -> (Vec<ConfigError>, Vec<String>) {
+        (self.errors.into_inner(), self.keys.into_inner())
     }
 }
 
@@ -92,6 +94,7 @@ impl<'a> Obj<'a> {
 
     fn mark_used(&self, key: &str) {
         self.used.borrow_mut().push(key.to_string());
+        self.found.keys.borrow_mut().push(self.key_path(key));
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {

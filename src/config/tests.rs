@@ -443,3 +443,24 @@ fn unknown_keys_name_the_nearest_known_key() {
     let e = error_with(&"k".repeat(1 << 20), json!(1));
     assert_eq!(e.message, "unknown key");
 }
+
+#[test]
+fn accepted_keys_come_from_the_reader_in_reading_order() {
+    let keys = accepted_keys();
+    let required = |path: &str| keys.iter().find(|k| k.path == path).unwrap_or_else(|| panic!("{path}")).required;
+    for path in ["site_id", "mcp", "mcp.order_keys", "mcp.order_keys[].keyid", "checks", "maintenance_window.start"] {
+        assert!(required(path), "{path}");
+    }
+    // Inside an optional object, a key is required when the object is given.
+    assert!(required("checks.backups.restic.repository") && !required("checks.backups.restic"));
+    for path in ["deployment_mode", "tools", "checks.patching", "checks.patching.enabled", "log.level"] {
+        assert!(!required(path), "{path}");
+    }
+    for tool in TOOL_NAMES {
+        assert!(!required(&format!("tools.{tool}")));
+    }
+    let paths: Vec<&str> = keys.iter().map(|k| k.path.as_str()).collect();
+    assert_eq!((paths[0], paths[paths.len() - 1]), ("site_id", "metrics_textfile"));
+    let at = |p: &str| paths.iter().position(|x| *x == p).unwrap();
+    assert!(at("mcp") < at("mcp.base_url") && at("mcp.request_timeout_secs") < at("maintenance_window"));
+}
