@@ -4,10 +4,11 @@
 //! key it reads and whether it is required (found by running the reader
 //! itself). `docs/config.schema.json` must have exactly those keys and
 //! required-ness, and its types, bounds, enums, defaults and examples are
-//! tried on the parser one key at a time.
+//! tried on the parser one key at a time. The two files in `examples/`
+//! must parse.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use compliance_agent::config::{accepted_keys, Config, ConfigErrors};
+use compliance_agent::config::{accepted_keys, Config, ConfigErrors, DeploymentMode};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -346,5 +347,30 @@ fn wrong_types_bounds_and_enums_fail_at_their_key() {
             let (key, _) = only_error(&with(&full, &p, Some(json!(["bogus"]))), &format!("{at} = [bogus]"));
             assert!(key.starts_with(&at), "{key}");
         }
+    }
+}
+
+#[test]
+fn the_examples_parse_and_hold_every_section() {
+    let schema = schema();
+    for (file, mode) in
+        [("config-direct.json", DeploymentMode::Direct), ("config-reseller.json", DeploymentMode::Reseller)]
+    {
+        let text = read(&format!("examples/{file}"));
+        let c = Config::parse(&text, Path::new(file)).unwrap_or_else(|e| panic!("examples/{file}:\n{e}"));
+        assert_eq!(c.deployment_mode, mode, "{file}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        for p in props(&schema) {
+            let is_section = object_shape(&schema, &p.node).is_some();
+            let top_or_check = p.steps.len() == 1 || p.path.starts_with("checks.");
+            if is_section && top_or_check && p.path != "checks.backups.restic" {
+                let present = p.steps.iter().try_fold(&v, |cur, s| match s {
+                    Step::Key(k) => cur.get(k),
+                    Step::First => cur.get(0),
+                });
+                assert!(present.is_some_and(Value::is_object), "examples/{file} lacks the section {}", p.path);
+            }
+        }
+        assert!(read("examples/README.md").contains(file), "examples/README.md explains {file}");
     }
 }
