@@ -4,8 +4,9 @@
 //! key it reads and whether it is required (found by running the reader
 //! itself). `docs/config.schema.json` must have exactly those keys and
 //! required-ness, and its types, bounds, enums, defaults and examples are
-//! tried on the parser one key at a time. The two files in `examples/`
-//! must parse.
+//! tried on the parser one key at a time. `docs/configuration.md` must
+//! document exactly those keys, with the schema's defaults and examples.
+//! The two files in `examples/` must parse.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use compliance_agent::config::{accepted_keys, Config, ConfigErrors, DeploymentMode};
@@ -373,4 +374,90 @@ fn the_examples_parse_and_hold_every_section() {
         }
         assert!(read("examples/README.md").contains(file), "examples/README.md explains {file}");
     }
+}
+
+/// The rows of the key tables in docs/configuration.md: key, type,
+/// default, example (cells without their outer spaces).
+fn documented() -> Vec<(String, String, String, String)> {
+    let doc = read("docs/configuration.md");
+    let keys = doc.split("\n## Keys").nth(1).expect("a '## Keys' section");
+    let keys = keys.split("\n## ").next().unwrap();
+    keys.lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert!(cells.len() >= 5, "a row of 5 cells: {l}");
+            let key = cells[0].trim_matches('`').to_string();
+            (key, cells[1].to_string(), cells[2].to_string(), cells[3].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn configuration_md_documents_every_key_as_the_schema_does() {
+    let schema = schema();
+    let props = props(&schema);
+    let rows = documented();
+    let doc_keys: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let parser: Vec<String> = accepted_keys().into_iter().map(|k| k.path).collect();
+    let missing: Vec<&String> = parser.iter().filter(|k| !doc_keys.contains(&k.as_str())).collect();
+    let extra: Vec<&&str> = doc_keys.iter().filter(|k| !parser.iter().any(|p| p == **k)).collect();
+    assert!(missing.is_empty(), "docs/configuration.md does not document {missing:?}");
+    assert!(extra.is_empty(), "docs/configuration.md documents keys the parser does not read: {extra:?}");
+    let mut seen = Vec::new();
+    for (key, ty, default, ex) in &rows {
+        assert!(!seen.contains(key), "{key} documented twice");
+        seen.push(key.clone());
+        let p = props.iter().find(|p| &p.path == key).unwrap();
+        // The type column starts with the schema's type, in words.
+        let types = types(&schema, &p.node);
+        let main = types.iter().find(|t| *t != "null").unwrap();
+        let word = match main.as_str() {
+            "string" if p.node["pattern"] == "^/" => "path",
+            "array" if item_shape(&p.node).is_some() => "list of objects",
+            "array" => "list of strings",
+            other => other,
+        };
+        assert!(ty.starts_with(word), "{key}: type {ty:?} should start with {word:?}");
+        match (p.required, p.node.get("default")) {
+            (true, _) => assert_eq!(default, "required", "{key}"),
+            (false, Some(d)) => assert_eq!(default, &format!("`{d}`"), "{key}: the schema's default"),
+            (false, None) => assert!(default.starts_with("absent"), "{key}: {default:?} should say what absent means"),
+        }
+        // Scalar examples and lists of them are the schema's first example.
+        if let Some(e) = p.node["examples"].get(0).filter(|e| !e.is_object() && item_shape(&p.node).is_none()) {
+            assert_eq!(ex, &format!("`{e}`"), "{key}: the schema's first example");
+        }
+    }
+}
+
+#[test]
+fn deployment_mode_only_labels_evidence() {
+    // docs/configuration.md says deployment_mode changes nothing but the
+    // field in every evidence bundle. If this fails, that is no longer
+    // true: say what it changes there, then update this list.
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = root().join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let mut users: Vec<String> = all
+        .iter()
+        .filter(|f| !f.starts_with(src.join("config")))
+        .filter(|f| std::fs::read_to_string(f).unwrap().contains("deployment_mode"))
+        .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    users.sort();
+    assert_eq!(users, ["agent/start.rs", "evidence/bundle.rs"]);
+    let start = read("src/agent/start.rs");
+    let uses: Vec<&str> = start.lines().filter(|l| l.contains("deployment_mode")).map(str::trim).collect();
+    assert_eq!(uses, ["deployment_mode: config.deployment_mode.as_str(),"], "only the evidence context");
 }
