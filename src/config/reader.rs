@@ -19,8 +19,8 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 /// Marks a value that could not be read: its error has been recorded in the
-/// [`Findings`] (only [`Obj::fail`] makes one, so an `Err` always has an
-/// error behind it).
+/// [`Findings`]. Only recording an error ([`Findings::record`], which
+/// [`Obj::fail`] calls) makes one, so an `Err` always has an error behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Reported(());
 
