@@ -3,8 +3,10 @@
 //! Owns: reading the evidence key (PKCS#8 PEM as `openssl genpkey -algorithm
 //! ed25519` writes it, or a raw 32-byte seed), refusing key files that group or
 //! others may read, writing a new key pair (`keygen`), and SPKI PEM for public
-//! keys so that auditors can use OpenSSL. Must never: log key bytes, or
-//! overwrite an existing key file.
+//! keys so that auditors can use OpenSSL; saying plainly when the key file is
+//! a public key or another PEM that is no private key (the `.pub.pem` beside
+//! the key is an easy file to pick). Must never: log key bytes, or overwrite
+//! an existing key file.
 
 use crate::encoding::{base64_decode, base64_encode};
 use ed25519_compact::{KeyPair, PublicKey, Seed};
@@ -32,6 +34,9 @@ pub enum KeyError {
     Permissions(PathBuf, u32),
     /// The content is neither PKCS#8 Ed25519 PEM nor a raw 32-byte seed.
     Format(PathBuf, String),
+    /// The content is a PEM that holds no private key (a public key, a
+    /// certificate): what it is and what to use instead.
+    NotPrivate(PathBuf, String),
     /// `keygen` would overwrite an existing file.
     Exists(PathBuf),
 }
@@ -47,6 +52,7 @@ impl fmt::Display for KeyError {
                 p.display()
             ),
             KeyError::Format(p, why) => write!(f, "{}: not an Ed25519 private key ({why})", p.display()),
+            KeyError::NotPrivate(p, why) => write!(f, "{}: {why}", p.display()),
             KeyError::Exists(p) => write!(f, "{}: already exists; refusing to overwrite a key", p.display()),
         }
     }
@@ -74,13 +80,21 @@ impl SigningKey {
 
     /// Reads a key file, refusing one that group or others can access.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
+        let read = || crate::fsutil::read_capped(path, MAX_KEY_FILE_BYTES, crate::fsutil::Follow::Symlinks);
         let meta = fs::metadata(path).map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
         let mode = meta.mode() & 0o7777;
         if mode & 0o077 != 0 {
+            // A public key is world-readable by design: say what the file
+            // is rather than ask for a chmod that would not help.
+            if let Some(why) = read().ok().and_then(|bytes| not_private(&bytes)) {
+                return Err(KeyError::NotPrivate(path.to_path_buf(), why));
+            }
             return Err(KeyError::Permissions(path.to_path_buf(), mode));
         }
-        let bytes = crate::fsutil::read_capped(path, MAX_KEY_FILE_BYTES, crate::fsutil::Follow::Symlinks)
-            .map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
+        let bytes = read().map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
+        if let Some(why) = not_private(&bytes) {
+            return Err(KeyError::NotPrivate(path.to_path_buf(), why));
+        }
         Self::parse(&bytes).map_err(|why| KeyError::Format(path.to_path_buf(), why))
     }
 
@@ -90,6 +104,9 @@ impl SigningKey {
             let mut seed = [0u8; 32];
             seed.copy_from_slice(bytes);
             return Ok(Self::from_seed(seed));
+        }
+        if let Some(why) = not_private(bytes) {
+            return Err(why);
         }
         let text = std::str::from_utf8(bytes).map_err(|_| "neither PEM text nor a 32-byte raw seed".to_string())?;
         let der = pem_decode(text, "PRIVATE KEY")?;
@@ -132,6 +149,44 @@ pub fn parse_public_key_pem(text: &str) -> Result<PublicKey, String> {
     let der = pem_decode(text, "PUBLIC KEY")?;
     let raw = der.strip_prefix(&SPKI_PREFIX[..]).filter(|k| k.len() == 32).ok_or("PEM is not an Ed25519 public key")?;
     PublicKey::from_slice(raw).map_err(|e| e.to_string())
+}
+
+/// For PEM text with no `BEGIN PRIVATE KEY` block whose first block is not
+/// a private key of any format (`PUBLIC KEY`, `CERTIFICATE`, …): what it is
+/// and what `signing_key_file` needs instead. `None` for anything else (a
+/// 32-byte seed, an OpenSSH or encrypted private key, not PEM at all),
+/// which [`SigningKey::parse`] judges.
+fn not_private(bytes: &[u8]) -> Option<String> {
+    if bytes.len() == 32 {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    if text.contains("-----BEGIN PRIVATE KEY-----") {
+        return None;
+    }
+    let label = pem_label(text)?;
+    if label.ends_with("PRIVATE KEY") {
+        return None;
+    }
+    let fix = "signing_key_file needs the private key";
+    Some(if label.ends_with("PUBLIC KEY") {
+        format!("this is a public key (BEGIN {label}); {fix}, `compliance-agent keygen` writes both")
+    } else if label.contains("CERTIFICATE") {
+        format!("this is a certificate (BEGIN {label}), not a private key; {fix}, `compliance-agent keygen` writes one")
+    } else {
+        format!("this is not a private key (BEGIN {label}); {fix}, `compliance-agent keygen` writes one")
+    })
+}
+
+/// The label of the first `-----BEGIN <label>-----` line, if it is one
+/// (capital letters, digits and spaces, as RFC 7468 labels are).
+fn pem_label(text: &str) -> Option<&str> {
+    let rest = &text[text.find("-----BEGIN ")? + "-----BEGIN ".len()..];
+    let label = &rest[..rest.find("-----")?];
+    let ok = !label.is_empty()
+        && label.len() <= 64
+        && label.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ');
+    ok.then_some(label)
 }
 
 fn pem_encode(label: &str, der: &[u8]) -> String {
@@ -200,6 +255,55 @@ mod tests {
         assert!(key.public().verify(b"hello", &ed25519_compact::Signature::new(sig)).is_ok());
         let pk = parse_public_key_pem(&public_key_pem(&key.public())).unwrap();
         assert_eq!(pk, key.public());
+    }
+
+    const PUBLIC_KEY_MESSAGE: &str =
+        "this is a public key (BEGIN PUBLIC KEY); signing_key_file needs the private key, \
+                                      `compliance-agent keygen` writes both";
+
+    #[test]
+    fn a_public_key_or_certificate_is_named_for_what_it_is() {
+        let public = public_key_pem(&SigningKey::from_seed([7u8; 32]).public());
+        assert_eq!(SigningKey::parse(public.as_bytes()).unwrap_err(), PUBLIC_KEY_MESSAGE);
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let why = SigningKey::parse(cert.as_bytes()).unwrap_err();
+        assert!(why.starts_with("this is a certificate (BEGIN CERTIFICATE), not a private key;"), "{why}");
+        let other = "-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n";
+        let why = SigningKey::parse(other.as_bytes()).unwrap_err();
+        assert!(why.starts_with("this is not a private key (BEGIN X509 CRL);"), "{why}");
+        // A private key in another format is not called a public key.
+        let ssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n";
+        assert!(SigningKey::parse(ssh.as_bytes()).unwrap_err().contains("no `-----BEGIN PRIVATE KEY-----` line"));
+        // A public key beside the private one in the same file: the key is used.
+        let both = format!("{public}{}", SigningKey::from_seed([7u8; 32]).to_pkcs8_pem());
+        assert!(SigningKey::parse(both.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn loading_a_public_key_says_so_before_asking_for_chmod() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("keys-public-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let key = SigningKey::from_seed([7u8; 32]);
+        let public = dir.join("evidence.key.pub.pem");
+        let private = dir.join("evidence.key");
+        fs::write(&public, public_key_pem(&key.public())).unwrap();
+        fs::write(&private, key.to_pkcs8_pem()).unwrap();
+        let mut shown = Vec::new();
+        for mode in [0o644, 0o600] {
+            fs::set_permissions(&public, fs::Permissions::from_mode(mode)).unwrap();
+            let e = SigningKey::load(&public).unwrap_err();
+            shown.push(e.to_string());
+            assert!(matches!(e, KeyError::NotPrivate(..)), "{e}");
+        }
+        // A private key that others may read is still refused for that.
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o644)).unwrap();
+        let e = SigningKey::load(&private).unwrap_err();
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(e, KeyError::Permissions(..)), "{e}");
+        for s in shown {
+            assert_eq!(s, format!("{}: {PUBLIC_KEY_MESSAGE}", public.display()));
+        }
     }
 
     #[test]

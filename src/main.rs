@@ -54,15 +54,26 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Loads the configuration, or prints every error in it, one line each,
+/// and returns the exit status.
+fn load_config(config_path: &Path) -> Result<Config, i32> {
+    if let Some(code) = input_problem(config_path, "configuration file") {
+        return Err(code);
+    }
+    Config::load(config_path).map_err(|errors| {
+        for e in &errors {
+            eprintln!("compliance-agent: configuration error: {e}");
+        }
+        EXIT_CONFIG
+    })
+}
+
 /// `check`: the enabled checks once, nothing changed, no network.
 fn check(config_path: &Path, json: bool) -> i32 {
     use compliance_agent::checks::{self, Env, NoState, StateRead, Verdict};
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
-            return EXIT_CONFIG;
-        }
+        Err(code) => return code,
     };
     logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Warn);
     let db = config.state_dir.join(store::DB_FILE);
@@ -110,18 +121,13 @@ fn check(config_path: &Path, json: bool) -> i32 {
 
 /// `config check`: is everything usable; nothing is changed.
 fn config_check(config_path: &Path, offline: bool, json: bool) -> i32 {
-    if let Some(code) = input_problem(config_path, "configuration file") {
-        return code;
-    }
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
+        Err(code) => {
             if json {
-                outln!("{}", serde_json::json!({"usable": false, "exit_code": EXIT_CONFIG, "error": e.to_string()}));
-            } else {
-                eprintln!("compliance-agent: configuration error: {e}");
+                outln!("{}", serde_json::json!({"usable": false, "exit_code": code}));
             }
-            return EXIT_CONFIG;
+            return code;
         }
     };
     logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Error);
@@ -137,15 +143,9 @@ fn config_check(config_path: &Path, offline: bool, json: bool) -> i32 {
 
 /// `plan`: Poll and Detect, and what Heal would do; nothing is changed.
 fn plan(config_path: &Path, json: bool) -> i32 {
-    if let Some(code) = input_problem(config_path, "configuration file") {
-        return code;
-    }
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
-            return EXIT_CONFIG;
-        }
+        Err(code) => return code,
     };
     logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Warn);
     let mcp =
@@ -176,12 +176,9 @@ fn plan(config_path: &Path, json: bool) -> i32 {
 }
 
 fn status(config_path: &Path, json: bool) -> i32 {
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
-            return EXIT_CONFIG;
-        }
+        Err(code) => return code,
     };
     let db = config.state_dir.join(store::DB_FILE);
     let st = match store::Store::open_read_only(&db).and_then(|s| Status::read(&s)) {
@@ -296,15 +293,9 @@ fn input_problem(path: &Path, what: &str) -> Option<i32> {
 /// or one cycle (`once` Some(json): the closing summary as JSON). Start-up
 /// failures exit with their own codes (see `EXIT_CODES`).
 fn agent(config_path: &Path, once: Option<bool>) -> i32 {
-    if let Some(code) = input_problem(config_path, "configuration file") {
-        return code;
-    }
-    let config = match Config::load(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
-            return EXIT_CONFIG;
-        }
+        Err(code) => return code,
     };
     logging::init(config.log.target, config.log.level);
     let key = match SigningKey::load(&config.signing_key_file) {

@@ -56,6 +56,27 @@ fn config_errors_exit_78_naming_file_and_key() {
 }
 
 #[test]
+fn every_config_error_is_printed_on_its_own_line() {
+    let env = TestEnv::new();
+    env.patch(|v| {
+        v["jitter_percent"] = serde_json::json!(75);
+        v["tools"]["bash"] = serde_json::json!("/bin/bash");
+        v["log"]["level"] = serde_json::json!("verbose");
+    });
+    for args in [&["--once"][..], &["check"][..]] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(78));
+        let err = text(&out.stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        for (line, key) in lines.iter().zip(["jitter_percent", "tools.bash", "log.level"]) {
+            let prefix = format!("compliance-agent: configuration error: {}: {key}: ", env.config.display());
+            assert!(line.starts_with(&prefix), "{line}");
+        }
+    }
+}
+
+#[test]
 fn readable_signing_key_is_refused() {
     let env = TestEnv::new();
     std::fs::set_permissions(&env.key, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -63,6 +84,27 @@ fn readable_signing_key_is_refused() {
     assert_eq!(out.status.code(), Some(78));
     let err = text(&out.stderr);
     assert!(err.contains("signing_key_file") && err.contains("chmod 600"), "{err}");
+}
+
+#[test]
+fn a_public_key_as_signing_key_is_named_for_what_it_is() {
+    let env = TestEnv::new();
+    // keygen's `.pub.pem` beside the key, mode 0644 as keygen writes it.
+    let public = env.pubkey_pem();
+    std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let public_path = public.display().to_string();
+    env.patch(|v| v["signing_key_file"] = serde_json::json!(public_path));
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = text(&out.stderr);
+    let expected = format!(
+        "compliance-agent: configuration error: {}: signing_key_file: {}: this is a public key (BEGIN PUBLIC KEY); \
+         signing_key_file needs the private key, `compliance-agent keygen` writes both",
+        env.config.display(),
+        public.display()
+    );
+    assert!(err.lines().any(|l| l == expected), "{err}");
+    assert!(!err.contains("chmod"), "{err}");
 }
 
 #[test]

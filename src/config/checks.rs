@@ -10,8 +10,8 @@
 //! file exists is the check's business at run time), or read the settings
 //! of a disabled check as if they applied.
 
-use super::reader::Obj;
-use super::{ConfigError, UnitName};
+use super::reader::{Obj, Read};
+use super::UnitName;
 use std::path::PathBuf;
 
 /// The six checks; `None` = disabled (or absent).
@@ -32,26 +32,32 @@ pub struct ChecksConfig {
 }
 
 /// Reads `checks`, which is required (an empty object enables nothing).
-pub(super) fn read(root: &Obj<'_>) -> Result<ChecksConfig, ConfigError> {
-    let c = root.obj("checks")?;
-    let out = ChecksConfig {
-        patching: section(&c, "patching", patching)?,
-        services: section(&c, "services", services)?,
-        backups: section(&c, "backups", backups)?,
-        firewall: section(&c, "firewall", firewall)?,
-        logging: section(&c, "logging", logging)?,
-        encryption: section(&c, "encryption", encryption)?,
-    };
-    c.finish()?;
-    Ok(out)
+pub(super) fn read(root: &Obj<'_>) -> Read<ChecksConfig> {
+    root.obj("checks")?.read_then_finish(|c| {
+        let patching = section(c, "patching", patching);
+        let services = section(c, "services", services);
+        let backups = section(c, "backups", backups);
+        let firewall = section(c, "firewall", firewall);
+        let logging = section(c, "logging", logging);
+        let encryption = section(c, "encryption", encryption);
+        Ok(ChecksConfig {
+            patching: patching?,
+            services: services?,
+            backups: backups?,
+            firewall: firewall?,
+            logging: logging?,
+            encryption: encryption?,
+        })
+    })
 }
 
 /// A check section counts only when `enabled` is true (the default when
 /// the section is present). A disabled section may still hold settings,
-/// which are ignored.
-fn section<T>(c: &Obj<'_>, key: &str, read: fn(&Obj<'_>) -> Result<T, ConfigError>) -> Result<Option<T>, ConfigError> {
+/// which are ignored (and so are its unknown keys); so is the rest of a
+/// section whose `enabled` is not a boolean.
+fn section<T>(c: &Obj<'_>, key: &str, read: fn(&Obj<'_>) -> Read<T>) -> Read<Option<T>> {
     match c.opt_obj(key)? {
-        Some(o) if o.bool_or("enabled", true)? => read(&o).map(Some),
+        Some(o) if o.bool_or("enabled", true)? => o.read_then_finish(read).map(Some),
         _ => Ok(None),
     }
 }
@@ -76,24 +82,32 @@ pub struct PatchingConfig {
     pub rebuild_timeout_secs: u64,
 }
 
-fn patching(p: &Obj<'_>) -> Result<PatchingConfig, ConfigError> {
-    let prefixes = p.str_list("allowed_flake_prefixes")?;
-    if prefixes.iter().any(|x| x.is_empty()) {
-        return Err(p.error("allowed_flake_prefixes", "an empty prefix would allow every flake".to_string()));
-    }
-    let flake_ref = p.str("flake_ref")?;
-    crate::validate::flake_ref(&flake_ref, &prefixes).map_err(|m| p.error("flake_ref", m))?;
-    let cfg = PatchingConfig {
-        interval_secs: p.opt_positive("interval_secs")?,
-        flake_ref,
-        allowed_flake_prefixes: prefixes,
-        expected_revision: p.opt_str("expected_revision")?,
-        max_age_days: p.positive_or("max_age_days", 30)?,
-        current_system: p.opt_abs_path("current_system")?.unwrap_or_else(|| PathBuf::from("/run/current-system")),
-        rebuild_timeout_secs: p.positive_or("rebuild_timeout_secs", 3600)?,
-    };
-    p.finish()?;
-    Ok(cfg)
+fn patching(p: &Obj<'_>) -> Read<PatchingConfig> {
+    let prefixes = p.str_list("allowed_flake_prefixes").and_then(|prefixes| {
+        if prefixes.iter().any(|x| x.is_empty()) {
+            return Err(p.fail("allowed_flake_prefixes", "an empty prefix would allow every flake".to_string()));
+        }
+        Ok(prefixes)
+    });
+    // Checked against the prefixes only when they were valid.
+    let flake_ref = p.str("flake_ref").and_then(|flake_ref| match &prefixes {
+        Ok(prefixes) => p.check("flake_ref", crate::validate::flake_ref(&flake_ref, prefixes)).map(|()| flake_ref),
+        Err(_) => Ok(flake_ref),
+    });
+    let interval_secs = p.opt_positive("interval_secs");
+    let expected_revision = p.opt_str("expected_revision");
+    let max_age_days = p.positive_or("max_age_days", 30);
+    let current_system = p.opt_abs_path("current_system");
+    let rebuild_timeout_secs = p.positive_or("rebuild_timeout_secs", 3600);
+    Ok(PatchingConfig {
+        interval_secs: interval_secs?,
+        flake_ref: flake_ref?,
+        allowed_flake_prefixes: prefixes?,
+        expected_revision: expected_revision?,
+        max_age_days: max_age_days?,
+        current_system: current_system?.unwrap_or_else(|| PathBuf::from("/run/current-system")),
+        rebuild_timeout_secs: rebuild_timeout_secs?,
+    })
 }
 
 /// The `services` check.
@@ -109,20 +123,24 @@ pub struct ServicesConfig {
     pub restart_backoff_initial_secs: u64,
 }
 
-fn services(s: &Obj<'_>) -> Result<ServicesConfig, ConfigError> {
-    let units = s.list("units", UnitName::parse)?;
-    if units.is_empty() {
-        return Err(s.error("units", "list at least one unit".to_string()));
-    }
-    let cfg = ServicesConfig {
-        interval_secs: s.opt_positive("interval_secs")?,
-        units,
-        restart_max_attempts: u32::try_from(s.positive_or("restart_max_attempts", 5)?)
-            .map_err(|_| s.error("restart_max_attempts", "too large".to_string()))?,
-        restart_backoff_initial_secs: s.positive_or("restart_backoff_initial_secs", 2)?,
-    };
-    s.finish()?;
-    Ok(cfg)
+fn services(s: &Obj<'_>) -> Read<ServicesConfig> {
+    let units = s.list("units", UnitName::parse).and_then(|units| {
+        if units.is_empty() {
+            return Err(s.fail("units", "list at least one unit".to_string()));
+        }
+        Ok(units)
+    });
+    let interval_secs = s.opt_positive("interval_secs");
+    let restart_max_attempts = s
+        .positive_or("restart_max_attempts", 5)
+        .and_then(|n| s.check("restart_max_attempts", u32::try_from(n).map_err(|_| "too large".to_string())));
+    let restart_backoff_initial_secs = s.positive_or("restart_backoff_initial_secs", 2);
+    Ok(ServicesConfig {
+        interval_secs: interval_secs?,
+        units: units?,
+        restart_max_attempts: restart_max_attempts?,
+        restart_backoff_initial_secs: restart_backoff_initial_secs?,
+    })
 }
 
 /// The `backups` check.
@@ -140,17 +158,19 @@ pub struct BackupsConfig {
     pub restic: Option<ResticConfig>,
 }
 
-fn backups(b: &Obj<'_>) -> Result<BackupsConfig, ConfigError> {
-    let restic = b.opt_obj("restic")?.map(|r| restic(&r)).transpose()?;
-    let cfg = BackupsConfig {
-        interval_secs: b.opt_positive("interval_secs")?,
-        status_file: b.abs_path("status_file")?,
-        max_age_hours: b.positive_or("max_age_hours", 48)?,
-        unit: b.parse("unit", UnitName::parse)?,
-        restic,
-    };
-    b.finish()?;
-    Ok(cfg)
+fn backups(b: &Obj<'_>) -> Read<BackupsConfig> {
+    let restic = b.opt_obj("restic").and_then(|r| r.map(|r| r.read_then_finish(restic)).transpose());
+    let interval_secs = b.opt_positive("interval_secs");
+    let status_file = b.abs_path("status_file");
+    let max_age_hours = b.positive_or("max_age_hours", 48);
+    let unit = b.parse("unit", UnitName::parse);
+    Ok(BackupsConfig {
+        interval_secs: interval_secs?,
+        status_file: status_file?,
+        max_age_hours: max_age_hours?,
+        unit: unit?,
+        restic: restic?,
+    })
 }
 
 /// A restic repository checked directly.
@@ -167,20 +187,22 @@ pub struct ResticConfig {
 
 /// `backups.restic`: the repository and host end up as restic arguments,
 /// hence the option and control-character rules.
-fn restic(r: &Obj<'_>) -> Result<ResticConfig, ConfigError> {
-    let cfg = ResticConfig {
-        repository: r.str("repository")?,
-        password_file: r.abs_path("password_file")?,
-        host: r.opt_str("host")?,
-    };
-    if cfg.host.as_deref().is_some_and(|h| h.is_empty() || h.starts_with('-') || crate::validate::has_unsafe_chars(h)) {
-        return Err(r.error("host", "must be a host name".to_string()));
-    }
-    if cfg.repository.is_empty() || cfg.repository.starts_with('-') || cfg.repository.chars().any(|c| c.is_control()) {
-        return Err(r.error("repository", "must be a path or restic URL, not starting with -".to_string()));
-    }
-    r.finish()?;
-    Ok(cfg)
+fn restic(r: &Obj<'_>) -> Read<ResticConfig> {
+    let repository = r.str("repository");
+    let password_file = r.abs_path("password_file");
+    let host = r.opt_str("host").and_then(|host| match host {
+        Some(h) if h.is_empty() || h.starts_with('-') || crate::validate::has_unsafe_chars(&h) => {
+            Err(r.fail("host", "must be a host name".to_string()))
+        }
+        host => Ok(host),
+    });
+    let repository = repository.and_then(|repo| {
+        if repo.is_empty() || repo.starts_with('-') || repo.chars().any(|c| c.is_control()) {
+            return Err(r.fail("repository", "must be a path or restic URL, not starting with -".to_string()));
+        }
+        Ok(repo)
+    });
+    Ok(ResticConfig { repository: repository?, password_file: password_file?, host: host? })
 }
 
 /// The `firewall` check.
@@ -196,30 +218,38 @@ pub struct FirewallConfig {
     pub ignore_tables: Vec<String>,
 }
 
-fn firewall(f: &Obj<'_>) -> Result<FirewallConfig, ConfigError> {
-    let ignore_tables = f.str_list_or("ignore_tables")?;
-    for (i, t) in ignore_tables.iter().enumerate() {
-        let parts: Vec<&str> = t.split(' ').collect();
-        let families = ["ip", "ip6", "inet", "arp", "bridge", "netdev"];
-        let ok = parts.len() == 2
-            && families.contains(&parts[0])
-            && !parts[1].is_empty()
-            && parts[1].bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        if !ok {
-            return Err(f.error(
-                &format!("ignore_tables[{i}]"),
-                format!("{t:?} is not \"<family> <table>\", e.g. \"inet f2b-table\""),
-            ));
-        }
-    }
-    let cfg = FirewallConfig {
-        interval_secs: f.opt_positive("interval_secs")?,
-        baseline_file: f.abs_path("baseline_file")?,
-        baseline_sig_file: f.abs_path("baseline_sig_file")?,
-        ignore_tables,
-    };
-    f.finish()?;
-    Ok(cfg)
+fn firewall(f: &Obj<'_>) -> Read<FirewallConfig> {
+    let ignore_tables = f.str_list_or("ignore_tables").and_then(|tables| {
+        let checked: Vec<Read<()>> = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let parts: Vec<&str> = t.split(' ').collect();
+                let families = ["ip", "ip6", "inet", "arp", "bridge", "netdev"];
+                let ok = parts.len() == 2
+                    && families.contains(&parts[0])
+                    && !parts[1].is_empty()
+                    && parts[1].bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+                if ok {
+                    return Ok(());
+                }
+                Err(f.fail(
+                    &format!("ignore_tables[{i}]"),
+                    format!("{t:?} is not \"<family> <table>\", e.g. \"inet f2b-table\""),
+                ))
+            })
+            .collect();
+        checked.into_iter().collect::<Read<Vec<()>>>().map(|_| tables)
+    });
+    let interval_secs = f.opt_positive("interval_secs");
+    let baseline_file = f.abs_path("baseline_file");
+    let baseline_sig_file = f.abs_path("baseline_sig_file");
+    Ok(FirewallConfig {
+        interval_secs: interval_secs?,
+        baseline_file: baseline_file?,
+        baseline_sig_file: baseline_sig_file?,
+        ignore_tables: ignore_tables?,
+    })
 }
 
 /// The `logging` check.
@@ -229,10 +259,8 @@ pub struct LoggingConfig {
     pub interval_secs: Option<u64>,
 }
 
-fn logging(l: &Obj<'_>) -> Result<LoggingConfig, ConfigError> {
-    let cfg = LoggingConfig { interval_secs: l.opt_positive("interval_secs")? };
-    l.finish()?;
-    Ok(cfg)
+fn logging(l: &Obj<'_>) -> Read<LoggingConfig> {
+    Ok(LoggingConfig { interval_secs: l.opt_positive("interval_secs")? })
 }
 
 /// The `encryption` check.
@@ -244,20 +272,26 @@ pub struct EncryptionConfig {
     pub volumes: Vec<String>,
 }
 
-fn encryption(e: &Obj<'_>) -> Result<EncryptionConfig, ConfigError> {
-    let volumes = e.str_list("volumes")?;
-    if volumes.is_empty() {
-        return Err(e.error("volumes", "list at least one volume".to_string()));
-    }
-    for (i, v) in volumes.iter().enumerate() {
-        if v.is_empty()
-            || v.starts_with('-')
-            || !v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        {
-            return Err(e.error(&format!("volumes[{i}]"), format!("{v:?} is not a dm-crypt mapping name")));
+fn encryption(e: &Obj<'_>) -> Read<EncryptionConfig> {
+    let volumes = e.str_list("volumes").and_then(|volumes| {
+        if volumes.is_empty() {
+            return Err(e.fail("volumes", "list at least one volume".to_string()));
         }
-    }
-    let cfg = EncryptionConfig { interval_secs: e.opt_positive("interval_secs")?, volumes };
-    e.finish()?;
-    Ok(cfg)
+        let checked: Vec<Read<()>> = volumes
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if v.is_empty()
+                    || v.starts_with('-')
+                    || !v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                {
+                    return Err(e.fail(&format!("volumes[{i}]"), format!("{v:?} is not a dm-crypt mapping name")));
+                }
+                Ok(())
+            })
+            .collect();
+        checked.into_iter().collect::<Read<Vec<()>>>().map(|_| volumes)
+    });
+    let interval_secs = e.opt_positive("interval_secs");
+    Ok(EncryptionConfig { interval_secs: interval_secs?, volumes: volumes? })
 }

@@ -7,8 +7,7 @@
 //! Must never: offer a setting that drops unpushed evidence (retention
 //! covers pushed bundles only; a backlog only raises an alert).
 
-use super::reader::Obj;
-use super::ConfigError;
+use super::reader::{Obj, Read};
 
 /// Evidence retention and summaries.
 #[derive(Debug, Clone)]
@@ -33,29 +32,43 @@ pub struct EvidenceConfig {
 }
 
 /// Reads `evidence`, which is optional: every setting has a default.
-pub(super) fn read(root: &Obj<'_>) -> Result<EvidenceConfig, ConfigError> {
-    let e = root.opt_obj("evidence")?;
-    let num = |key: &str, default: u64| -> Result<u64, ConfigError> {
-        e.as_ref().map(|e| e.positive_or(key, default)).transpose().map(|v| v.unwrap_or(default))
-    };
-    let cfg = EvidenceConfig {
-        local_retention_days: num("local_retention_days", 30)?,
-        summary_interval_secs: num("summary_interval_secs", 3600)?,
-        flush_batch_size: num("flush_batch_size", 256)?,
-        flush_max_per_cycle: num("flush_max_per_cycle", 4096)?,
-        flush_time_budget_secs: num("flush_time_budget_secs", 20)?,
-        flush_backoff_initial_secs: num("flush_backoff_initial_secs", 30)?,
-        flush_backoff_max_secs: num("flush_backoff_max_secs", 600)?,
-        backlog_alert_bundles: num("backlog_alert_bundles", 100_000)?,
-    };
-    if let Some(e) = e {
-        if cfg.flush_batch_size > 256 {
-            return Err(e.error("flush_batch_size", format!("{} is above the protocol's 256", cfg.flush_batch_size)));
-        }
-        if cfg.flush_backoff_max_secs < cfg.flush_backoff_initial_secs {
-            return Err(e.error("flush_backoff_max_secs", "must be at least flush_backoff_initial_secs".to_string()));
-        }
-        e.finish()?;
+pub(super) fn read(root: &Obj<'_>) -> Read<EvidenceConfig> {
+    match root.opt_obj("evidence")? {
+        Some(e) => e.read_then_finish(|e| settings(Some(e))),
+        None => settings(None),
     }
-    Ok(cfg)
+}
+
+/// The settings, from `e` or (without the section) the defaults.
+fn settings(e: Option<&Obj<'_>>) -> Read<EvidenceConfig> {
+    let num = |key: &str, default: u64| -> Read<u64> { e.map_or(Ok(default), |e| e.positive_or(key, default)) };
+    let local_retention_days = num("local_retention_days", 30);
+    let summary_interval_secs = num("summary_interval_secs", 3600);
+    let flush_batch_size = num("flush_batch_size", 256);
+    let flush_max_per_cycle = num("flush_max_per_cycle", 4096);
+    let flush_time_budget_secs = num("flush_time_budget_secs", 20);
+    let flush_backoff_initial_secs = num("flush_backoff_initial_secs", 30);
+    let flush_backoff_max_secs = num("flush_backoff_max_secs", 600);
+    let backlog_alert_bundles = num("backlog_alert_bundles", 100_000);
+    // The defaults keep both limits, so only a configured value can break one.
+    let flush_batch_size = flush_batch_size.and_then(|n| match e {
+        Some(e) if n > 256 => Err(e.fail("flush_batch_size", format!("{n} is above the protocol's 256"))),
+        _ => Ok(n),
+    });
+    let flush_backoff_max_secs = flush_backoff_max_secs.and_then(|max| match (e, &flush_backoff_initial_secs) {
+        (Some(e), Ok(initial)) if max < *initial => {
+            Err(e.fail("flush_backoff_max_secs", "must be at least flush_backoff_initial_secs".to_string()))
+        }
+        _ => Ok(max),
+    });
+    Ok(EvidenceConfig {
+        local_retention_days: local_retention_days?,
+        summary_interval_secs: summary_interval_secs?,
+        flush_batch_size: flush_batch_size?,
+        flush_max_per_cycle: flush_max_per_cycle?,
+        flush_time_budget_secs: flush_time_budget_secs?,
+        flush_backoff_initial_secs: flush_backoff_initial_secs?,
+        flush_backoff_max_secs: flush_backoff_max_secs?,
+        backlog_alert_bundles: backlog_alert_bundles?,
+    })
 }

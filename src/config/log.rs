@@ -6,8 +6,7 @@
 //! `crate::logging`). The `log` crate shares this module's name, hence
 //! `::log::` for it here.
 
-use super::reader::Obj;
-use super::ConfigError;
+use super::reader::{Obj, Read};
 
 /// Where log lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,25 +27,27 @@ pub struct LogConfig {
 }
 
 /// Reads `log`, which is optional.
-pub(super) fn read(root: &Obj<'_>) -> Result<LogConfig, ConfigError> {
-    let l = root.opt_obj("log")?;
-    let target = match l.as_ref().map(|l| l.opt_str("target")).transpose()?.flatten().as_deref() {
-        None | Some("syslog") => LogTarget::Syslog,
-        Some("stderr") => LogTarget::Stderr,
-        Some(other) => return Err(root.error("log.target", format!("{other:?} is neither \"syslog\" nor \"stderr\""))),
-    };
-    let level = match l.as_ref().map(|l| l.opt_str("level")).transpose()?.flatten().as_deref() {
-        None | Some("info") => ::log::LevelFilter::Info,
-        Some("error") => ::log::LevelFilter::Error,
-        Some("warn") => ::log::LevelFilter::Warn,
-        Some("debug") => ::log::LevelFilter::Debug,
-        Some("trace") => ::log::LevelFilter::Trace,
-        Some(other) => {
-            return Err(root.error("log.level", format!("{other:?} is not one of error, warn, info, debug, trace")))
-        }
-    };
-    if let Some(l) = l {
-        l.finish()?;
+pub(super) fn read(root: &Obj<'_>) -> Read<LogConfig> {
+    match root.opt_obj("log")? {
+        Some(l) => l.read_then_finish(|l| settings(root, Some(l))),
+        None => settings(root, None),
     }
-    Ok(LogConfig { target, level })
+}
+
+/// The settings, from `l` or (without the section) the defaults.
+fn settings(root: &Obj<'_>, l: Option<&Obj<'_>>) -> Read<LogConfig> {
+    let target = l.map_or(Ok(None), |l| l.opt_str("target")).and_then(|t| match t.as_deref() {
+        None | Some("syslog") => Ok(LogTarget::Syslog),
+        Some("stderr") => Ok(LogTarget::Stderr),
+        Some(other) => Err(root.fail("log.target", format!("{other:?} is neither \"syslog\" nor \"stderr\""))),
+    });
+    let level = l.map_or(Ok(None), |l| l.opt_str("level")).and_then(|v| match v.as_deref() {
+        None | Some("info") => Ok(::log::LevelFilter::Info),
+        Some("error") => Ok(::log::LevelFilter::Error),
+        Some("warn") => Ok(::log::LevelFilter::Warn),
+        Some("debug") => Ok(::log::LevelFilter::Debug),
+        Some("trace") => Ok(::log::LevelFilter::Trace),
+        Some(other) => Err(root.fail("log.level", format!("{other:?} is not one of error, warn, info, debug, trace"))),
+    });
+    Ok(LogConfig { target: target?, level: level? })
 }

@@ -8,8 +8,7 @@
 //! Must never: open the certificate or key files (the MCP client does, when
 //! it starts) or touch the network.
 
-use super::reader::Obj;
-use super::ConfigError;
+use super::reader::{Obj, Read};
 use crate::encoding::base64_decode;
 use std::path::PathBuf;
 
@@ -42,43 +41,67 @@ pub struct McpConfig {
 }
 
 /// Reads `mcp`, which is required.
-pub(super) fn read(root: &Obj<'_>) -> Result<McpConfig, ConfigError> {
-    let m = root.obj("mcp")?;
-    let base_url = m.str("base_url")?;
-    validate_base_url(&base_url).map_err(|msg| m.error("base_url", msg))?;
+pub(super) fn read(root: &Obj<'_>) -> Read<McpConfig> {
+    root.obj("mcp")?.read_then_finish(|m| {
+        let base_url = m.str("base_url").and_then(|url| m.check("base_url", validate_base_url(&url).map(|()| url)));
+        let order_keys = order_keys(m);
+        let ca_file = m.abs_path("ca_file");
+        let client_cert_file = m.abs_path("client_cert_file");
+        let client_key_file = m.abs_path("client_key_file");
+        let connect_timeout_secs = m.positive_or("connect_timeout_secs", 10);
+        let request_timeout_secs = m.positive_or("request_timeout_secs", 30);
+        Ok(McpConfig {
+            base_url: base_url?.trim_end_matches('/').to_string(),
+            ca_file: ca_file?,
+            client_cert_file: client_cert_file?,
+            client_key_file: client_key_file?,
+            order_keys: order_keys?,
+            connect_timeout_secs: connect_timeout_secs?,
+            request_timeout_secs: request_timeout_secs?,
+        })
+    })
+}
+
+/// `mcp.order_keys`: every element is read, and a `keyid` is a duplicate
+/// when an earlier element has the same valid one.
+fn order_keys(m: &Obj<'_>) -> Read<Vec<OrderKey>> {
     let keys = m.array("order_keys")?;
     if keys.is_empty() {
-        return Err(m.error("order_keys", "at least one order key is required".to_string()));
+        return Err(m.fail("order_keys", "at least one order key is required".to_string()));
     }
-    let mut order_keys: Vec<OrderKey> = Vec::with_capacity(keys.len());
-    for (i, k) in keys.iter().enumerate() {
-        let k = m.child(&format!("order_keys[{i}]"), k)?;
-        let keyid = k.str("keyid")?;
-        if keyid.is_empty() || keyid.len() > 128 || keyid.chars().any(|c| c.is_control()) {
-            return Err(k.error("keyid", "must be 1-128 printable characters".to_string()));
-        }
-        if order_keys.iter().any(|o| o.keyid == keyid) {
-            return Err(k.error("keyid", format!("{keyid:?} appears twice")));
-        }
-        let raw = base64_decode(&k.str("public_key")?).map_err(|e| k.error("public_key", format!("{e}")))?;
-        let public_key: [u8; 32] = raw.as_slice().try_into().map_err(|_| {
-            k.error("public_key", format!("decodes to {} bytes; an Ed25519 public key is 32", raw.len()))
-        })?;
-        ed25519_compact::PublicKey::from_slice(&public_key).map_err(|e| k.error("public_key", e.to_string()))?;
-        k.finish()?;
-        order_keys.push(OrderKey { keyid, public_key });
-    }
-    let cfg = McpConfig {
-        base_url: base_url.trim_end_matches('/').to_string(),
-        ca_file: m.abs_path("ca_file")?,
-        client_cert_file: m.abs_path("client_cert_file")?,
-        client_key_file: m.abs_path("client_key_file")?,
-        order_keys,
-        connect_timeout_secs: m.positive_or("connect_timeout_secs", 10)?,
-        request_timeout_secs: m.positive_or("request_timeout_secs", 30)?,
-    };
-    m.finish()?;
-    Ok(cfg)
+    let mut keyids: Vec<String> = Vec::with_capacity(keys.len());
+    let read: Vec<Read<OrderKey>> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            m.child(&format!("order_keys[{i}]"), k)?.read_then_finish(|k| {
+                let keyid = k.str("keyid").and_then(|keyid| {
+                    if keyid.is_empty() || keyid.len() > 128 || keyid.chars().any(|c| c.is_control()) {
+                        return Err(k.fail("keyid", "must be 1-128 printable characters".to_string()));
+                    }
+                    if keyids.contains(&keyid) {
+                        return Err(k.fail("keyid", format!("{keyid:?} appears twice")));
+                    }
+                    keyids.push(keyid.clone());
+                    Ok(keyid)
+                });
+                let public_key = k.str("public_key").and_then(|b64| k.check("public_key", public_key(&b64)));
+                Ok(OrderKey { keyid: keyid?, public_key: public_key? })
+            })
+        })
+        .collect();
+    read.into_iter().collect()
+}
+
+/// Standard base64 of a valid 32-byte Ed25519 public key.
+fn public_key(b64: &str) -> Result<[u8; 32], String> {
+    let raw = base64_decode(b64).map_err(|e| format!("{e}"))?;
+    let key: [u8; 32] = raw
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("decodes to {} bytes; an Ed25519 public key is 32", raw.len()))?;
+    ed25519_compact::PublicKey::from_slice(&key).map_err(|e| e.to_string())?;
+    Ok(key)
 }
 
 /// `https://host[:port][/path]` with no user info, query or fragment.

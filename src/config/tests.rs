@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const KEY: &str = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
 
@@ -35,8 +35,16 @@ fn valid() -> Value {
     })
 }
 
-fn parse(v: &Value) -> Result<Config, ConfigError> {
+fn parse(v: &Value) -> Result<Config, ConfigErrors> {
     Config::parse(&v.to_string(), Path::new("/etc/compliance-agent/config.json"))
+}
+
+/// The one error in `v`: a single defect is a single error, never a cascade
+/// (a key left unread because another failed would show up as unknown).
+fn only_error(v: &Value, what: &str) -> ConfigError {
+    let errors = parse(v).expect_err(what);
+    assert_eq!(errors.len(), 1, "{what}: one error expected, got\n{errors}");
+    errors.first().clone()
 }
 
 /// Sets `path` (dotted, with [i] indexes) in a copy of the valid config and
@@ -64,7 +72,7 @@ fn error_with(path: &str, value: Value) -> ConfigError {
             cur = cur.get_mut(idx).unwrap();
         }
     }
-    parse(&v).expect_err(&format!("setting {path} should fail"))
+    only_error(&v, &format!("setting {path} should fail"))
 }
 
 fn remove(path: &[&str]) -> ConfigError {
@@ -74,7 +82,7 @@ fn remove(path: &[&str]) -> ConfigError {
         cur = cur.get_mut(*p).unwrap();
     }
     cur.as_object_mut().unwrap().remove(path[path.len() - 1]);
-    parse(&v).expect_err("removal should fail")
+    only_error(&v, "removal should fail")
 }
 
 #[test]
@@ -111,7 +119,7 @@ fn unknown_keys_are_errors_at_every_level() {
     ] {
         let e = error_with(path, json!(1));
         assert_eq!(e.key, key);
-        assert_eq!(e.message, "unknown key");
+        assert!(e.message.starts_with("unknown key"), "{e}");
     }
     let e = error_with("mcp.order_keys[0].comment", json!("x"));
     assert_eq!(e.key, "mcp.order_keys[0].comment");
@@ -231,11 +239,12 @@ fn window_time_zone() {
     let unknown =
         with(json!({"days": ["sun"], "start": "02:00", "duration_minutes": 120, "time_zone": "Mars/Olympus"}))
             .unwrap_err();
+    let unknown = unknown.first();
     assert_eq!(unknown.key, "maintenance_window.time_zone");
     assert!(unknown.message.contains("\"Mars/Olympus\""), "{}", unknown.message);
     let number =
         with(json!({"days": ["sun"], "start": "02:00", "duration_minutes": 120, "time_zone": -6})).unwrap_err();
-    assert_eq!(number.key, "maintenance_window.time_zone");
+    assert_eq!(number.first().key, "maintenance_window.time_zone");
 }
 
 #[test]
@@ -266,7 +275,7 @@ fn key_material_must_decode() {
     assert_eq!(error_with("mcp.order_keys", json!([])).key, "mcp.order_keys");
     let mut v = valid();
     v["mcp"]["order_keys"] = json!([{"keyid": "a", "public_key": KEY}, {"keyid": "a", "public_key": KEY}]);
-    assert_eq!(parse(&v).unwrap_err().key, "mcp.order_keys[1].keyid");
+    assert_eq!(only_error(&v, "duplicate keyid").key, "mcp.order_keys[1].keyid");
 }
 
 #[test]
@@ -301,16 +310,197 @@ fn disabled_and_absent_checks() {
 
 #[test]
 fn not_json_or_not_an_object() {
-    let e = Config::parse("{\"site_id\": ", Path::new("/c.json")).unwrap_err();
+    let e = Config::parse("{\"site_id\": ", Path::new("/c.json")).unwrap_err().first().clone();
     assert!(e.message.starts_with("not valid JSON"), "{e}");
     assert!(e.key.is_empty());
-    let e = Config::parse("[]", Path::new("/c.json")).unwrap_err();
+    let e = Config::parse("[]", Path::new("/c.json")).unwrap_err().first().clone();
     assert!(e.message.contains("object"));
 }
 
 #[test]
 fn missing_file() {
-    let e = Config::load(Path::new("/nonexistent/config.json")).unwrap_err();
+    let e = Config::load(Path::new("/nonexistent/config.json")).unwrap_err().first().clone();
     assert_eq!(e.file, Path::new("/nonexistent/config.json"));
     assert!(e.message.starts_with("cannot read"));
+}
+
+#[test]
+fn every_error_in_one_run_in_reading_order() {
+    let mut v = valid();
+    v["site_id"] = json!("clinic 42");
+    v["jitter_percent"] = json!(75);
+    v["mcp"]["base_url"] = json!("http://mcp.example.net");
+    v["mcp"]["order_keys"] =
+        json!([{"keyid": "", "public_key": "AAAA"}, {"keyid": "b", "public_key": KEY, "comment": 1}]);
+    v["checks"]["services"]["units"] = json!(["sshd", "ok.service", "--now"]);
+    v["checks"]["bogus"] = json!({});
+    v["log"]["level"] = json!("verbose");
+    v["extra"] = json!(1);
+    let errors = parse(&v).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "site_id",
+            "jitter_percent",
+            "mcp.base_url",
+            "mcp.order_keys[0].keyid",
+            "mcp.order_keys[0].public_key",
+            "mcp.order_keys[1].comment",
+            "checks.services.units[0]",
+            "checks.services.units[2]",
+            "checks.bogus",
+            "log.level",
+            "extra",
+        ]
+    );
+    assert_eq!(errors.len(), keys.len());
+    assert_eq!(errors.first().key, "site_id");
+    // One line per error, each naming the file and the key.
+    let shown = errors.to_string();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), keys.len(), "{shown}");
+    for (line, key) in lines.iter().zip(&keys) {
+        assert!(line.starts_with(&format!("/etc/compliance-agent/config.json: {key}: ")), "{line}");
+    }
+}
+
+#[test]
+fn a_section_that_is_not_an_object_is_not_descended_into() {
+    let mut v = valid();
+    v["mcp"] = json!("https://mcp.example.net");
+    v["checks"]["services"] = json!(["sshd.service"]);
+    v["checks"]["encryption"]["enabled"] = json!("yes");
+    v["checks"]["encryption"]["volumes"] = json!(["-x"]);
+    v["log"] = json!(null);
+    v["poll_interval_secs"] = json!(0);
+    let errors = parse(&v).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.key, e.message)).collect();
+    assert_eq!(
+        shown,
+        [
+            "poll_interval_secs: must be greater than 0",
+            "mcp: must be an object, found a string",
+            "checks.services: must be an object, found a list",
+            "checks.encryption.enabled: must be true or false, found a string",
+        ]
+    );
+}
+
+#[test]
+fn errors_inside_a_section_do_not_hide_its_unknown_keys() {
+    let mut v = valid();
+    v["maintenance_window"]["start"] = json!("2am");
+    v["maintenance_window"]["timezone"] = json!("Europe/Berlin");
+    v["maintenance_window"]["days"] = json!(["sunday"]);
+    v["evidence"]["flush_batch_size"] = json!(1000);
+    v["evidence"]["flush_backoff_initial_secs"] = json!(0);
+    v["evidence"]["flush_backoff_max_secs"] = json!(1);
+    let errors = parse(&v).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    // The window is judged as a whole (days before start), once both read;
+    // a back-off cap is compared only with a valid initial delay.
+    assert_eq!(
+        keys,
+        [
+            "maintenance_window.days",
+            "maintenance_window.timezone",
+            "evidence.flush_backoff_initial_secs",
+            "evidence.flush_batch_size",
+        ]
+    );
+}
+
+#[test]
+fn a_disabled_check_is_still_not_read() {
+    let mut v = valid();
+    v["checks"]["services"] = json!({"enabled": false, "units": "sshd", "bogus": 1});
+    assert!(parse(&v).is_ok());
+}
+
+#[test]
+fn duplicate_keys_are_refused_at_any_depth() {
+    let path = Path::new("/etc/compliance-agent/config.json");
+    let text = valid().to_string();
+    // The same key twice at the top, in a section and in a list's object.
+    let text = text.replacen("\"site_id\":", "\"site_id\":\"clinic-007\",\"site_id\":", 1);
+    let text = text.replacen("\"start\":", "\"start\":\"03:00\",\"start\":", 1);
+    let text = text.replacen("\"keyid\":", "\"keyid\":\"x\",\"keyid\":", 1);
+    let errors = Config::parse(&text, path).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    // In the order of the second copies in the text (keys are sorted).
+    assert_eq!(keys, ["maintenance_window.start", "mcp.order_keys[0].keyid", "site_id"], "{errors}");
+    assert!(errors.first().message.starts_with("appears more than once"), "{errors}");
+}
+
+#[test]
+fn duplicates_do_not_hide_other_errors() {
+    let text = valid().to_string().replacen("\"jitter_percent\":", "\"jitter_percent\":99,\"jitter_percent\":", 1);
+    let text = text.replacen("\"poll_interval_secs\":60", "\"poll_interval_secs\":0", 1);
+    let errors = Config::parse(&text, Path::new("/c.json")).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    // The last copy is the one checked (it was 10: valid).
+    assert_eq!(keys, ["jitter_percent", "poll_interval_secs"], "{errors}");
+}
+
+#[test]
+fn nesting_and_size_are_bounded() {
+    let deep = format!("{}{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+    let e = Config::parse(&deep, Path::new("/c.json")).unwrap_err();
+    assert!(e.first().message.contains("recursion limit"), "{e}");
+    let dir = std::env::temp_dir().join(format!("cfg-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("config.json");
+    std::fs::write(&big, format!("{{\"pad\":\"{}\"}}", "x".repeat(1 << 20))).unwrap();
+    let e = Config::load(&big).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(e.first().message.starts_with("cannot read") && e.first().message.contains("limit"), "{e}");
+}
+
+#[test]
+fn unknown_keys_name_the_nearest_known_key() {
+    for (path, key, message) in [
+        ("tools.nixos-rebuild", "tools.nixos-rebuild", r#"unknown key "nixos-rebuild"; did you mean "nixos_rebuild"?"#),
+        ("checks.services.unts", "checks.services.unts", r#"unknown key "unts"; did you mean "units"?"#),
+        ("jitter_precent", "jitter_precent", r#"unknown key "jitter_precent"; did you mean "jitter_percent"?"#),
+        ("Site-ID", "Site-ID", r#"unknown key "Site-ID"; did you mean "site_id"?"#),
+        ("mcp.order_keys[0].key_id", "mcp.order_keys[0].key_id", r#"unknown key "key_id"; did you mean "keyid"?"#),
+        // "log" is 1 edit away, "mcp" (read earlier) 2: the closest wins.
+        ("lop", "lop", r#"unknown key "lop"; did you mean "log"?"#),
+        (
+            "maintenance_window.timezone",
+            "maintenance_window.timezone",
+            r#"unknown key "timezone"; did you mean "time_zone"?"#,
+        ),
+        // Nothing within 2 edits: no guess.
+        ("tools.bash", "tools.bash", "unknown key"),
+        ("checks.patching.flake", "checks.patching.flake", "unknown key"),
+    ] {
+        let e = error_with(path, json!(1));
+        assert_eq!((e.key.as_str(), e.message.as_str()), (key, message));
+    }
+    // A megabyte-long key is compared in bounded time and gets no guess.
+    let e = error_with(&"k".repeat(1 << 20), json!(1));
+    assert_eq!(e.message, "unknown key");
+}
+
+#[test]
+fn accepted_keys_come_from_the_reader_in_reading_order() {
+    let keys = accepted_keys();
+    let required = |path: &str| keys.iter().find(|k| k.path == path).unwrap_or_else(|| panic!("{path}")).required;
+    for path in ["site_id", "mcp", "mcp.order_keys", "mcp.order_keys[].keyid", "checks", "maintenance_window.start"] {
+        assert!(required(path), "{path}");
+    }
+    // Inside an optional object, a key is required when the object is given.
+    assert!(required("checks.backups.restic.repository") && !required("checks.backups.restic"));
+    for path in ["deployment_mode", "tools", "checks.patching", "checks.patching.enabled", "log.level"] {
+        assert!(!required(path), "{path}");
+    }
+    for tool in TOOL_NAMES {
+        assert!(!required(&format!("tools.{tool}")));
+    }
+    let paths: Vec<&str> = keys.iter().map(|k| k.path.as_str()).collect();
+    assert_eq!((paths[0], paths[paths.len() - 1]), ("site_id", "metrics_textfile"));
+    let at = |p: &str| paths.iter().position(|x| *x == p).unwrap();
+    assert!(at("mcp") < at("mcp.base_url") && at("mcp.request_timeout_secs") < at("maintenance_window"));
 }

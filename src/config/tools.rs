@@ -8,8 +8,7 @@
 //! unknown key), or look at the file system: whether a tool is there is
 //! found out when it is run, as a check or action error.
 
-use super::reader::Obj;
-use super::ConfigError;
+use super::reader::{Obj, Read};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -46,18 +45,20 @@ impl Tools {
 }
 
 /// Reads `tools`, which is optional: every tool has a default path.
-pub(super) fn read(root: &Obj<'_>) -> Result<Tools, ConfigError> {
-    let t = root.opt_obj("tools")?;
-    let mut paths = BTreeMap::new();
-    for name in TOOL_NAMES {
-        let path = match &t {
-            Some(t) => t.opt_abs_path(name)?.unwrap_or_else(|| Tools::default_path(name)),
-            None => Tools::default_path(name),
-        };
-        paths.insert(name, path);
+pub(super) fn read(root: &Obj<'_>) -> Read<Tools> {
+    match root.opt_obj("tools")? {
+        Some(t) => t.read_then_finish(|t| paths(Some(t))),
+        None => paths(None),
     }
-    if let Some(t) = t {
-        t.finish()?;
+}
+
+/// Every tool's path, from `t` or (without the section) the default.
+fn paths(t: Option<&Obj<'_>>) -> Read<Tools> {
+    let read: Vec<(&'static str, Read<Option<PathBuf>>)> =
+        TOOL_NAMES.iter().map(|&name| (name, t.map_or(Ok(None), |t| t.opt_abs_path(name)))).collect();
+    let mut paths = BTreeMap::new();
+    for (name, path) in read {
+        paths.insert(name, path?.unwrap_or_else(|| Tools::default_path(name)));
     }
     Ok(Tools { paths })
 }
