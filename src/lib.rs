@@ -30,6 +30,7 @@ pub mod store;
 pub mod sys;
 pub mod validate;
 pub mod window;
+pub mod x509;
 
 /// Exit status: compliant (or healed), and the cycle's evidence delivered.
 pub const EXIT_OK: i32 = 0;
