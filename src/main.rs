@@ -8,7 +8,7 @@ use compliance_agent::config::Config;
 use compliance_agent::keys::{self, SigningKey};
 use compliance_agent::notify::Notifier;
 use compliance_agent::signals::Shutdown;
-use compliance_agent::status::Status;
+use compliance_agent::status::Overview;
 use compliance_agent::{
     build_info, logging, out, outln, store, EXIT_CONFIG, EXIT_DATAERR, EXIT_DRIFT, EXIT_OK, EXIT_USAGE,
 };
@@ -105,31 +105,44 @@ fn check(config_path: &Path, json: bool) -> i32 {
     }
 }
 
+/// `status`: the last cycle, the daemon, delivery, certificates and alerts;
+/// exits by the verdict (`status` module docs). With `--json`, stdout is
+/// always one JSON object, errors included.
 fn status(config_path: &Path, json: bool) -> i32 {
+    use compliance_agent::clock::Clock;
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("compliance-agent: configuration error: {e}");
+            if json {
+                outln!(
+                    "{}",
+                    serde_json::json!({"state": "error", "exit_code": EXIT_CONFIG, "error": format!("configuration error: {e}")})
+                );
+            } else {
+                eprintln!("compliance-agent: configuration error: {e}");
+            }
             return EXIT_CONFIG;
         }
     };
-    let db = config.state_dir.join(store::DB_FILE);
-    let st = match store::Store::open_read_only(&db).and_then(|s| Status::read(&s)) {
-        Ok(st) => st,
-        Err(e) => {
-            eprintln!("compliance-agent: status: {e}");
-            return EXIT_DRIFT;
+    let now_ms = compliance_agent::clock::SystemClock.now_ms();
+    match Overview::gather(&config, now_ms) {
+        Ok(o) => {
+            if json {
+                outln!("{}", o.to_json());
+            } else {
+                out!("{}", o.to_text());
+            }
+            o.verdict().state.exit_code()
         }
-    };
-    if json {
-        outln!("{}", st.to_json());
-    } else {
-        out!("{}", st.to_text());
-    }
-    if st.exit_code() == Some(EXIT_OK) {
-        EXIT_OK
-    } else {
-        EXIT_DRIFT
+        Err(e) => {
+            let code = e.exit_code();
+            if json {
+                outln!("{}", serde_json::json!({"state": "error", "exit_code": code, "error": e.to_string()}));
+            } else {
+                eprintln!("compliance-agent: status: {e}");
+            }
+            code
+        }
     }
 }
 
