@@ -342,6 +342,7 @@ fn status_text_json_and_metrics() {
     assert!(prom.contains("compliance_agent_compliant 1"), "{prom}");
     assert!(prom.contains("compliance_agent_open_alerts 1"), "{prom}");
     assert!(prom.contains("# TYPE compliance_agent_evidence_unpushed_bundles gauge"), "{prom}");
+    assert!(prom.contains("compliance_agent_mcp_reachable 0"), "{prom}");
     // status opens no socket and needs no network: it works with the MCP
     // unreachable, and says so in one line before any state exists.
     let fresh = TestEnv::new();

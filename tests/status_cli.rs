@@ -1,6 +1,6 @@
 //! `status` with the real binary: a fresh box, a healthy appliance, a stale
 //! or undelivered last cycle, drift, the daemon's lock, alert check names,
-//! certificates — and that `status` changes nothing.
+//! certificates, the metrics textfile — and that `status` changes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod support;
@@ -179,6 +179,9 @@ fn an_unreachable_mcp_or_unpushed_evidence_is_exit_69() {
 #[test]
 fn drift_and_check_errors_are_exit_1_and_alerts_name_their_check() {
     let env = TestEnv::new();
+    let metrics = env.path().join("metrics.prom");
+    let m = metrics.display().to_string();
+    env.patch(move |v| v["metrics_textfile"] = json!(m));
     env.host.set_unit("sshd.service", "failed");
     env.host.fail_starts("sshd.service", true);
     env.host.behave("lsblk", "garbage");
@@ -210,6 +213,21 @@ fn drift_and_check_errors_are_exit_1_and_alerts_name_their_check() {
         .collect();
     assert_eq!(checks["heal_failed_services"], "services", "{v}");
     assert_eq!(checks["check_error_encryption"], "encryption", "{v}");
+
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    for want in [
+        &format!("compliance_agent_build_info{{version=\"{}\",build=\"sha256:", env!("CARGO_PKG_VERSION")),
+        "compliance_agent_compliant 0\n",
+        "compliance_agent_mcp_reachable 0\n",
+        "compliance_agent_check_drift{check=\"services\"} 1\n",
+        "compliance_agent_check_drift{check=\"logging\"} 0\n",
+        "compliance_agent_check_error{check=\"encryption\"} 1\n",
+        "compliance_agent_check_error{check=\"services\"} 0\n",
+        "# TYPE compliance_agent_last_cycle_timestamp_seconds gauge\n",
+    ] {
+        assert!(prom.contains(want), "{want:?} not in:\n{prom}");
+    }
+    assert!(!prom.contains("compliance_agent_check_drift{check=\"encryption\"}"), "{prom}");
 }
 
 #[test]

@@ -119,6 +119,48 @@ fn durations_for_people() {
     }
 }
 
+#[test]
+fn metrics_report_errors_apart_from_drift() {
+    let st = status(cycle(1_795_600_000_000, true, false, false), 2);
+    let prom = st.prometheus();
+    let info = crate::build_info();
+    assert!(
+        prom.contains(&format!(
+            "compliance_agent_build_info{{version=\"{}\",build=\"{}\"}} 1\n",
+            info.version,
+            info.build_id()
+        )),
+        "{prom}"
+    );
+    for line in [
+        "compliance_agent_last_cycle_timestamp_seconds 1795600000.000\n",
+        "compliance_agent_compliant 0\n",
+        "compliance_agent_mcp_reachable 0\n",
+        "compliance_agent_evidence_unpushed_bundles 2\n",
+        "compliance_agent_evidence_last_push_timestamp_seconds 2.000\n",
+        "compliance_agent_check_drift{check=\"services\"} 0\n",
+        "compliance_agent_check_drift{check=\"logging\"} 1\n",
+        "compliance_agent_check_error{check=\"firewall\"} 1\n",
+        "compliance_agent_check_error{check=\"services\"} 0\n",
+        "# TYPE compliance_agent_check_error gauge\n",
+    ] {
+        assert!(prom.contains(line), "{line}: {prom}");
+    }
+    // A check that could not tell has no drift value at all (not -1).
+    assert!(!prom.contains("compliance_agent_check_drift{check=\"firewall\"}"), "{prom}");
+    assert!(!prom.contains("-1"), "{prom}");
+    // Every sample line belongs to a declared metric.
+    for l in prom.lines().filter(|l| !l.starts_with('#')) {
+        let name = l.split(['{', ' ']).next().unwrap();
+        assert!(prom.contains(&format!("# TYPE {name} gauge")), "{l}");
+    }
+    let reachable = status(cycle(1, false, false, true), 0).prometheus();
+    assert!(
+        reachable.contains("compliance_agent_mcp_reachable 1\n")
+            && reachable.contains("compliance_agent_compliant 1\n")
+    );
+}
+
 fn overview(st: Option<Status>, now_ms: i64) -> Overview {
     Overview {
         appliance: Appliance {
