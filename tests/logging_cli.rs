@@ -1,0 +1,59 @@
+//! The log as journald and as a person see it, with the real binary:
+//! priorities that follow what happened (<3> a check error or a failed
+//! heal, <4> drift, <5> a heal that held), one line per message however
+//! many lines a tool printed, start-up errors once, plain lines on a
+//! terminal, and a rebuild that says what it is doing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
+use support::env::TestEnv;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Lines of `log` that start with `prefix`.
+fn lines<'a>(log: &'a str, prefix: &str) -> Vec<&'a str> {
+    log.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+/// Points `tool` at a script that prints two lines on stderr and fails.
+fn two_line_failure(env: &TestEnv, tool: &str) {
+    let path = env.path().join(format!("{tool}-two-lines"));
+    std::fs::write(&path, "#!/bin/sh\nprintf 'first line\\nsecond line\\n' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (tool, path) = (tool.to_string(), path.display().to_string());
+    env.patch(move |v| v["tools"][tool] = json!(path));
+}
+
+#[test]
+fn priorities_follow_what_happened_and_a_message_is_one_line() {
+    let env = TestEnv::new();
+    two_line_failure(&env, "lsblk");
+    env.host.set_unit("sshd.service", "failed");
+    let out = env.run(&["--once"]);
+    let log = text(&out.stderr);
+    assert_eq!(lines(&log, "<6>detect: logging: Compliant").len(), 1, "{log}");
+    assert_eq!(lines(&log, "<4>detect: services: Drift").len(), 1, "{log}");
+    let error = lines(&log, "<3>detect: encryption: Error");
+    assert_eq!(error.len(), 1, "{log}");
+    assert!(error[0].ends_with("lsblk: exited 1: first line\\nsecond line"), "{}", error[0]);
+    // Every line of the log is one whole record with its priority.
+    for l in log.lines() {
+        assert!(l.len() > 3 && l.starts_with('<') && l.as_bytes()[2] == b'>', "a record split over lines: {l:?}");
+    }
+    // A heal that held is a notice.
+    let healed = lines(&log, "<5>heal: bundle ");
+    assert!(healed.len() == 1 && healed[0].contains("remediation/success check=services"), "{log}");
+
+    // A heal that failed is an error.
+    env.host.set_unit("sshd.service", "failed");
+    env.host.fail_starts("sshd.service", true);
+    let log = text(&env.run(&["--once"]).stderr);
+    let failed = lines(&log, "<3>heal: bundle ");
+    assert!(failed.len() == 1 && failed[0].contains("remediation/failed check=services"), "{log}");
+    assert!(lines(&log, "<5>").is_empty(), "{log}");
+}
