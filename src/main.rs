@@ -210,7 +210,8 @@ fn keygen(out: &Path) -> i32 {
 }
 
 /// Loads everything the loop needs; any failure here is a configuration
-/// error (exit 78) naming the file and key.
+/// error (exit 78) naming the file and key. Errors before the logger exists
+/// go to stderr; after, through the logger only (see `logging`).
 fn agent(config_path: &Path, once: bool) -> i32 {
     let config = match Config::load(config_path) {
         Ok(c) => c,
@@ -223,9 +224,9 @@ fn agent(config_path: &Path, once: bool) -> i32 {
     let key = match SigningKey::load(&config.signing_key_file) {
         Ok(k) => k,
         Err(e) => {
-            let msg = format!("configuration error: {}: signing_key_file: {e}", config.source.display());
-            log::error!("{msg}");
-            eprintln!("compliance-agent: {msg}");
+            // Once per sink: the logger prints to a terminal (and to syslog
+            // when configured), or logs only (journald captures stderr).
+            log::error!("configuration error: {}: signing_key_file: {e}", config.source.display());
             return EXIT_CONFIG;
         }
     };
@@ -251,8 +252,7 @@ fn agent(config_path: &Path, once: bool) -> i32 {
                 StartError::Config(..) => EXIT_CONFIG,
                 StartError::Store(_) | StartError::Busy(_) => EXIT_DRIFT,
             };
-            log::error!("cannot start: {e}");
-            eprintln!("compliance-agent: cannot start: {}: {e}", config_path.display());
+            log::error!("cannot start: {}: {e}", config_path.display());
             return code;
         }
     };

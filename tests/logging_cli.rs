@@ -9,7 +9,9 @@ mod support;
 
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
-use support::env::TestEnv;
+use std::process::{Command, Output};
+use support::child::{output_within, RUN_LIMIT};
+use support::env::{agent_bin, TestEnv};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -56,4 +58,49 @@ fn priorities_follow_what_happened_and_a_message_is_one_line() {
     let failed = lines(&log, "<3>heal: bundle ");
     assert!(failed.len() == 1 && failed[0].contains("remediation/failed check=services"), "{log}");
     assert!(lines(&log, "<5>").is_empty(), "{log}");
+}
+
+#[test]
+fn a_start_up_error_is_written_once() {
+    let env = TestEnv::new();
+    std::fs::set_permissions(&env.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(&["--once"]);
+    assert_eq!(out.status.code(), Some(compliance_agent::EXIT_CONFIG));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("signing_key_file").count(), 1, "{err}");
+    assert_eq!(lines(&err, "<3>configuration error: ").len(), 1, "{err}");
+    // Before the logger exists, once on stderr as before.
+    env.write_config("{");
+    let err = text(&env.run(&["--once"]).stderr);
+    assert_eq!(err.matches("configuration error").count(), 1, "{err}");
+}
+
+/// Runs the agent with `args` on a pseudo-terminal (script(1)); None when
+/// script(1) is not installed.
+fn on_a_terminal(env: &TestEnv, args: &str) -> Option<(Option<i32>, String)> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("script(1) is not installed: terminal output not tested");
+        return None;
+    }
+    let cmd = format!("{} --config {} {args}", agent_bin().display(), env.config.display());
+    let out: Output = output_within(Command::new("script").args(["-qefc", &cmd, "/dev/null"]), RUN_LIMIT);
+    Some((out.status.code(), text(&out.stdout).replace("\r\n", "\n")))
+}
+
+#[test]
+fn on_a_terminal_lines_are_plain_and_errors_appear_once() {
+    let env = TestEnv::new();
+    env.host.set_unit("sshd.service", "failed");
+    env.host.fail_starts("sshd.service", true);
+    let Some((_, tty)) = on_a_terminal(&env, "--once") else { return };
+    assert_eq!(lines(&tty, "state poll -> detect").len(), 1, "{tty}");
+    assert_eq!(lines(&tty, "warning: detect: services: Drift").len(), 1, "{tty}");
+    assert_eq!(lines(&tty, "error: heal: bundle ").len(), 1, "{tty}");
+    assert!(!tty.lines().any(|l| l.starts_with("<") && l.as_bytes().get(2) == Some(&b'>')), "{tty}");
+
+    std::fs::set_permissions(&env.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, tty) = on_a_terminal(&env, "--once").unwrap();
+    assert_eq!(code, Some(compliance_agent::EXIT_CONFIG), "{tty}");
+    assert_eq!(tty.matches("signing_key_file").count(), 1, "{tty}");
+    assert_eq!(lines(&tty, "error: configuration error: ").len(), 1, "{tty}");
 }
