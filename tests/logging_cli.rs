@@ -10,8 +10,11 @@ mod support;
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
-use support::child::{output_within, RUN_LIMIT};
+use std::time::Duration;
+use support::child::{output_within, Guard, RUN_LIMIT};
 use support::env::{agent_bin, TestEnv};
+use support::notify::NotifySocket;
+use support::simhost::{FLAKE_REF, OTHER_REVISION};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -103,4 +106,35 @@ fn on_a_terminal_lines_are_plain_and_errors_appear_once() {
     assert_eq!(code, Some(compliance_agent::EXIT_CONFIG), "{tty}");
     assert_eq!(tty.matches("signing_key_file").count(), 1, "{tty}");
     assert_eq!(lines(&tty, "error: configuration error: ").len(), 1, "{tty}");
+}
+
+#[test]
+fn a_rebuild_says_what_it_is_doing_in_the_log_and_to_systemd() {
+    let env = TestEnv::new();
+    env.host.add_flake(FLAKE_REF, OTHER_REVISION);
+    let link = env.host.current_system().display().to_string();
+    env.patch(move |v| {
+        v["checks"]["patching"] = json!({
+            "flake_ref": FLAKE_REF, "allowed_flake_prefixes": ["github:clinic/appliance"],
+            "expected_revision": OTHER_REVISION, "current_system": link,
+        });
+        v["maintenance_window"] =
+            json!({"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "duration_minutes": 1440});
+    });
+    let mut n = NotifySocket::bind(env.path());
+    let mut daemon =
+        Guard::spawn_logged(Command::new(agent_bin()).arg("--config").arg(&env.config).env("NOTIFY_SOCKET", n.path()));
+    assert!(n.wait_for("STATUS=heal: rebuilding the system", Duration::from_secs(30)), "{:?}", n.seen);
+    assert!(n.wait_for("STATUS=heal: checking the rebuilt system", Duration::from_secs(30)), "{:?}", n.seen);
+    assert!(n.wait_for("STATUS=attest", Duration::from_secs(30)), "{:?}", n.seen);
+    let want = format!("<6>heal: nixos-rebuild switch --flake {FLAKE_REF} (this can take minutes)");
+    assert!(daemon.wait_log(&want, Duration::from_secs(5)), "{}", daemon.log());
+    assert!(daemon.wait_log("flush -> idle", Duration::from_secs(30)), "{}", daemon.log());
+    daemon.signal("TERM");
+    daemon.wait_timeout(Duration::from_secs(20)).expect("daemon stops on SIGTERM");
+    let log = daemon.log();
+    let started = log.find(&want).unwrap();
+    let switched = log.find(&format!("heal: nixos-rebuild switch --flake {FLAKE_REF} (exit 0")).unwrap();
+    assert!(started < switched, "{log}");
+    assert!(lines(&log, "<5>heal: bundle ").iter().any(|l| l.contains("remediation/success check=patching")), "{log}");
 }
