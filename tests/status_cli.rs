@@ -128,12 +128,12 @@ fn a_healthy_appliance_is_ok_until_its_last_cycle_is_stale() {
     ] {
         assert!(t.contains(want), "{want:?} not in:\n{t}");
     }
-    assert!(t.lines().any(|l| l.starts_with("last cycle:") && l.ends_with(" s ago (compliant)")), "{t}");
+    assert!(t.lines().any(|l| l.starts_with("last cycle:") && l.ends_with(" ago (compliant)")), "{t}");
     let (code, v) = status_json(&env);
     assert_eq!(code, Some(EXIT_OK));
     assert_eq!(v["state"], "ok");
     assert_eq!(v["stale_after_secs"], 180);
-    assert!(v["last_cycle_age_secs"].as_u64().unwrap() < 60, "{v}");
+    assert!(v["last_cycle_age_secs"].as_u64().unwrap() < 180, "{v}");
     assert_eq!(v["certificates"]["client"]["subject_cn"], "clinic-042 appl-01");
     assert_eq!(v["certificates"]["ca"]["not_after"], "2126-11-01T08:54:28.000Z");
     assert_eq!(v["certificates"]["ca"]["expired"], false);
@@ -145,12 +145,14 @@ fn a_healthy_appliance_is_ok_until_its_last_cycle_is_stale() {
     age_last_cycle(&env, Duration::from_secs(181));
     let (code, t) = status(&env);
     assert_eq!(code, Some(EXIT_UNAVAILABLE), "{t}");
-    assert!(t.contains("verdict:         stale (exit 69): the last cycle ended 3 min ago"), "{t}");
+    assert!(t.contains("verdict:         stale (exit 69): the last cycle ended "), "{t}");
+    assert!(t.contains(" ago; cycles should end every 60 s (stale after 3 min)"), "{t}");
     let (_, v) = status_json(&env);
     assert_eq!(v["state"], "stale");
     assert!(v["last_cycle_age_secs"].as_u64().unwrap() >= 180, "{v}");
-    // Just under three intervals: still fresh.
-    age_last_cycle(&env, Duration::from_secs(170));
+    // Under three intervals (with a minute to spare for a slow machine):
+    // fresh again.
+    age_last_cycle(&env, Duration::from_secs(120));
     assert_eq!(status(&env).0, Some(EXIT_OK));
     // A longer poll interval moves the line.
     age_last_cycle(&env, Duration::from_secs(600));
