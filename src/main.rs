@@ -8,7 +8,7 @@ use compliance_agent::config::Config;
 use compliance_agent::keys::{self, SigningKey};
 use compliance_agent::notify::Notifier;
 use compliance_agent::signals::Shutdown;
-use compliance_agent::status::Status;
+use compliance_agent::status::Overview;
 use compliance_agent::{
     build_info, logging, out, outln, store, EXIT_CONFIG, EXIT_DATAERR, EXIT_DRIFT, EXIT_IOERR, EXIT_NOINPUT,
     EXIT_NOPERM, EXIT_OK, EXIT_USAGE,
@@ -175,27 +175,39 @@ fn plan(config_path: &Path, json: bool) -> i32 {
     p.exit_code()
 }
 
+/// `status`: the last cycle, the daemon, delivery, certificates and alerts;
+/// exits by the verdict (`status` module docs). With `--json`, stdout is
+/// always one JSON object, errors included.
 fn status(config_path: &Path, json: bool) -> i32 {
+    use compliance_agent::clock::Clock;
     let config = match load_config(config_path) {
         Ok(c) => c,
-        Err(code) => return code,
-    };
-    let db = config.state_dir.join(store::DB_FILE);
-    let st = match store::Store::open_read_only(&db).and_then(|s| Status::read(&s)) {
-        Ok(st) => st,
-        Err(e) => {
-            eprintln!("compliance-agent: status: {e}");
-            return EXIT_DRIFT;
+        Err(code) => {
+            if json {
+                outln!("{}", serde_json::json!({"state": "error", "exit_code": code, "error": "configuration error"}));
+            }
+            return code;
         }
     };
-    if json {
-        outln!("{}", st.to_json());
-    } else {
-        out!("{}", st.to_text());
-    }
-    match st.exit_code() {
-        Some(code @ (EXIT_OK | compliance_agent::EXIT_UNAVAILABLE)) => code,
-        _ => EXIT_DRIFT,
+    let now_ms = compliance_agent::clock::SystemClock.now_ms();
+    match Overview::gather(&config, now_ms) {
+        Ok(o) => {
+            if json {
+                outln!("{}", o.to_json());
+            } else {
+                out!("{}", o.to_text());
+            }
+            o.verdict().state.exit_code()
+        }
+        Err(e) => {
+            let code = e.exit_code();
+            if json {
+                outln!("{}", serde_json::json!({"state": "error", "exit_code": code, "error": e.to_string()}));
+            } else {
+                eprintln!("compliance-agent: status: {e}");
+            }
+            code
+        }
     }
 }
 
@@ -302,14 +314,17 @@ fn agent(config_path: &Path, once: Option<bool>) -> i32 {
         Ok(k) => k,
         Err(e) => {
             let denied = matches!(&e, keys::KeyError::Io(_, io) if io.kind() == std::io::ErrorKind::PermissionDenied);
-            let msg = if denied {
-                format!("permission denied: {}: signing_key_file: {e}; run the agent as root", config.source.display())
-            } else {
-                format!("configuration error: {}: signing_key_file: {e}", config.source.display())
-            };
-            log::error!("{msg}");
-            eprintln!("compliance-agent: {msg}");
-            return if denied { EXIT_NOPERM } else { EXIT_CONFIG };
+            // Once per sink: the logger prints to a terminal (and to syslog
+            // when configured), or logs only (journald captures stderr).
+            if denied {
+                log::error!(
+                    "permission denied: {}: signing_key_file: {e}; run the agent as root",
+                    config.source.display()
+                );
+                return EXIT_NOPERM;
+            }
+            log::error!("configuration error: {}: signing_key_file: {e}", config.source.display());
+            return EXIT_CONFIG;
         }
     };
     let notifier = if once.is_some() {
@@ -331,8 +346,7 @@ fn agent(config_path: &Path, once: Option<bool>) -> i32 {
         Ok(a) => a,
         Err(e) => {
             let code = e.exit_code();
-            log::error!("cannot start: {e}");
-            eprintln!("compliance-agent: cannot start: {}: {e}", config_path.display());
+            log::error!("cannot start: {}: {e}", config_path.display());
             return code;
         }
     };

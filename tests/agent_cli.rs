@@ -97,13 +97,14 @@ fn a_public_key_as_signing_key_is_named_for_what_it_is() {
     let out = env.run(&["--once"]);
     assert_eq!(out.status.code(), Some(78));
     let err = text(&out.stderr);
+    // Printed once, through the logger (`<3>` on a non-terminal stderr).
     let expected = format!(
-        "compliance-agent: configuration error: {}: signing_key_file: {}: this is a public key (BEGIN PUBLIC KEY); \
+        "configuration error: {}: signing_key_file: {}: this is a public key (BEGIN PUBLIC KEY); \
          signing_key_file needs the private key, `compliance-agent keygen` writes both",
         env.config.display(),
         public.display()
     );
-    assert!(err.lines().any(|l| l == expected), "{err}");
+    assert_eq!(err.lines().filter(|l| l.ends_with(&expected)).count(), 1, "{err}");
     assert!(!err.contains("chmod"), "{err}");
 }
 

@@ -332,7 +332,7 @@ fn status_text_json_and_metrics() {
     env.patch(move |v| v["metrics_textfile"] = json!(m));
     once(&env);
     let out = env.run(&["status"]);
-    // Compliant, but the MCP (down here) was not reached: not "all good".
+    // Compliant, but the MCP is down and the evidence undelivered.
     assert_eq!(out.status.code(), Some(compliance_agent::EXIT_UNAVAILABLE), "{}", text(&out.stderr));
     let t = text(&out.stdout);
     assert!(t.contains("last cycle:") && t.contains("compliant") && t.contains("open alerts:     1"), "{t}");
@@ -345,12 +345,13 @@ fn status_text_json_and_metrics() {
     assert!(prom.contains("compliance_agent_compliant 1"), "{prom}");
     assert!(prom.contains("compliance_agent_open_alerts 1"), "{prom}");
     assert!(prom.contains("# TYPE compliance_agent_evidence_unpushed_bundles gauge"), "{prom}");
+    assert!(prom.contains("compliance_agent_mcp_reachable 0"), "{prom}");
     // status opens no socket and needs no network: it works with the MCP
-    // unreachable, and fails cleanly before any state exists.
+    // unreachable, and says so in one line before any state exists.
     let fresh = TestEnv::new();
     let out = fresh.run(&["status"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("agent.db"), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(compliance_agent::EXIT_NOINPUT));
+    assert!(text(&out.stdout).contains("agent.db"), "{}", text(&out.stdout));
 }
 
 #[test]

@@ -30,7 +30,14 @@ impl Agent {
             }
             let r = checks::run(check, &env);
             ran += 1;
-            log::info!("detect: {check}: {:?} in {} ms: {}", r.verdict, r.duration_ms, r.detail);
+            // Compliant is routine, drift a warning, a check that could
+            // not tell (a tool failed) an error.
+            let level = match r.verdict {
+                checks::Verdict::Compliant => log::Level::Info,
+                checks::Verdict::Drift => log::Level::Warn,
+                checks::Verdict::Error => log::Level::Error,
+            };
+            log::log!(level, "detect: {check}: {:?} in {} ms: {}", r.verdict, r.duration_ms, r.detail);
             self.last_checks.insert(check, (now_ms, r));
         }
         let mut drift = Vec::new();

@@ -125,6 +125,7 @@ impl Agent {
             mcp: self.mcp.as_ref(),
             writer: self.attestor.writer(),
             mcp_reachable,
+            notifier: &self.notifier,
         }
     }
 

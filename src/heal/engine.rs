@@ -45,7 +45,16 @@ impl Ending {
 pub fn write_closing(writer: &Writer, store: &Store, u: &Unwritten, now_ms: i64) -> Result<(), StoreError> {
     let closing = Closing { journal: u.journal, order: u.order.as_ref().map(|(h, st)| (h.as_str(), *st)) };
     let b = writer.append_closing(store, &u.record, None, Some(&closing), now_ms)?;
-    log::info!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, u.record.summary());
+    let line = format!("heal: bundle {} seq {}: {}", b.bundle_id, b.seq, u.record.summary());
+    // A repair that held is news (notice); one that was undone left the
+    // appliance as it was but did not repair (warning); a failed one needs
+    // a human (error).
+    match u.record.outcome {
+        Outcome::Success => crate::notice!("{line}"),
+        Outcome::Reverted => log::warn!("{line}"),
+        Outcome::Failed => log::error!("{line}"),
+        _ => log::info!("{line}"),
+    }
     Ok(())
 }
 

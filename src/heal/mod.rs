@@ -38,6 +38,7 @@ use crate::evidence::attest::Writer;
 use crate::evidence::Record;
 use crate::exec::{CommandRecord, Invocation, Runner};
 use crate::mcp::Transport;
+use crate::notify::Notifier;
 use crate::store::Store;
 use std::time::Duration;
 
@@ -143,6 +144,8 @@ pub struct Ctx<'a> {
     pub writer: &'a Writer,
     /// Whether the MCP answered this cycle's poll.
     pub mcp_reachable: bool,
+    /// systemd's status line (`STATUS=`), for steps that take minutes.
+    pub notifier: &'a Notifier,
 }
 
 impl std::fmt::Debug for Ctx<'_> {

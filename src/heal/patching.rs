@@ -122,8 +122,13 @@ pub(super) fn act_and_verify(
         return Ending::new(Outcome::Failed, "not_configured", "patching check disabled", None);
     };
     let before = snapshot["system"].as_str().map(str::to_string);
+    // Minutes of silence otherwise: say what runs, in the log and in
+    // `systemctl status`.
+    log::info!("heal: nixos-rebuild switch --flake {flake} (this can take minutes)");
+    ctx.notifier.status("heal: rebuilding the system");
     let switch =
         ctx.tool(actions, "nixos_rebuild", &["switch", "--flake", flake], Duration::from_secs(p.rebuild_timeout_secs));
+    ctx.notifier.status("heal: checking the rebuilt system");
     if let Err(e) = ctx.store.journal_step(id, "acted") {
         log::warn!("heal: journal step: {e}");
     }
@@ -198,6 +203,8 @@ pub(super) fn act_and_verify(
 /// `nixos-rebuild switch --rollback`; `reverted` only if the recorded
 /// system is current again.
 fn rollback(ctx: &Ctx<'_>, before: Option<String>, why: String, actions: &mut Vec<CommandRecord>) -> Ending {
+    log::warn!("heal: {why}; nixos-rebuild switch --rollback (this can take minutes)");
+    ctx.notifier.status("heal: rolling back the system");
     let rb = ctx.tool(actions, "nixos_rebuild", &["switch", "--rollback"], Duration::from_secs(3600));
     let now = current_system(ctx);
     let post = ctx.check(CheckName::Patching);

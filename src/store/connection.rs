@@ -23,6 +23,10 @@ pub(super) enum Locking {
     /// The file system is full: the WAL index lives in this process's
     /// memory, other readers wait.
     Exclusive,
+    /// None at all (SQLite's `immutable`): the file is read as it is, with
+    /// no lock and no `-wal`/`-shm` created — for a read-only look at a
+    /// database no agent has open (see [`Store::open_read_only`]).
+    Immutable,
 }
 
 impl Store {
@@ -162,7 +166,12 @@ pub(super) fn connect(path: &Path, access: OpenFlags, locking: Locking) -> Resul
 /// file system too full for its shared-memory index fails here).
 pub(super) fn connect_once(path: &Path, access: OpenFlags, locking: Locking) -> Result<Store, StoreError> {
     let flags = access | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
+    let conn = if locking == Locking::Immutable {
+        Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
+    .map_err(|e| StoreError::sqlite(path, e))?;
     let store = Store::from_parts(conn, path, locking == Locking::Exclusive);
     let probe = (|| {
         store.conn.busy_timeout(Duration::from_secs(5))?;
@@ -174,4 +183,67 @@ pub(super) fn connect_once(path: &Path, access: OpenFlags, locking: Locking) -> 
     })()
     .map_err(|e| store.err(e));
     probe.map(|()| store)
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded (a `?`, `#` or `%`
+/// in a directory name must not end the path or start a parameter).
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/._~-".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn immutable_uris_escape_what_would_end_the_path() {
+        assert_eq!(immutable_uri(Path::new("/var/lib/a-b_c.d/agent.db")), "file:/var/lib/a-b_c.d/agent.db?immutable=1");
+        assert_eq!(immutable_uri(Path::new("/x/a?b#c%d e/agent.db")), "file:/x/a%3Fb%23c%25d%20e/agent.db?immutable=1");
+    }
+
+    fn names(dir: &Path) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().len())
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_read_only_look_creates_no_file_and_sees_a_live_writer() {
+        let dir = std::env::temp_dir().join(format!("store-ro-{}-{}", std::process::id(), crate::rand::u64()));
+        let db = dir.join(super::super::DB_FILE);
+        {
+            let s = Store::open_in(&dir).unwrap();
+            s.set_state("k", "closed").unwrap();
+        }
+        let before = names(&dir);
+        assert!(!before.iter().any(|(n, _)| n.ends_with("-wal") || n.ends_with("-shm")), "{before:?}");
+        {
+            let r = Store::open_read_only(&db).unwrap();
+            assert_eq!(r.get_state("k").unwrap().as_deref(), Some("closed"));
+        }
+        assert_eq!(names(&dir), before, "the read-only look created or changed a file");
+        // An agent has it open: the reader sees what it committed.
+        let w = Store::open(&db).unwrap();
+        w.set_state("k", "live").unwrap();
+        let r = Store::open_read_only(&db).unwrap();
+        assert_eq!(r.get_state("k").unwrap().as_deref(), Some("live"));
+        drop((r, w));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

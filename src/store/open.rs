@@ -196,9 +196,16 @@ impl Store {
     }
 
     /// Opens an existing database read-only, without migrating (export,
-    /// verify, status). Refuses anything that is not an agent database.
+    /// verify, status), and without creating or changing a file: while an
+    /// agent has it open (its `-wal` and `-shm` exist) through the shared
+    /// WAL index, so what the agent committed is seen; otherwise as an
+    /// immutable file (a read-only connection would leave a `-wal` and
+    /// `-shm` behind). Refuses anything that is not an agent database.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        let store = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY, Locking::Shared)?;
+        let in_use =
+            [sidecar(path, "-wal"), sidecar(path, "-shm")].iter().all(|p| std::fs::symlink_metadata(p).is_ok());
+        let locking = if in_use { Locking::Shared } else { Locking::Immutable };
+        let store = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY, locking)?;
         match store.identify() {
             Ok(()) => {}
             Err(Judged::NotOurs(why)) => return Err(StoreError::new(path, why)),
