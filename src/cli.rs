@@ -120,12 +120,21 @@ Usage:
 
 Options:
   --config PATH   configuration file (default /etc/compliance-agent/config.json)
-
-Exit status: 0 compliant or healed, 1 drift remains, an action failed or
-evidence could not be stored, 2 usage error, 65 evidence verification
-failed, 74 state database lost under the running agent (or stdout
-unwritable), 78 configuration error.
+  --once          one full cycle; ends with one summary line (--json: as JSON)
+  --offline       config check: do not contact the MCP
+  --json          for --once, check, config check, plan and status
 ";
+
+/// The whole `--help` text: [`USAGE`] and the exit status table
+/// ([`crate::EXIT_CODES`]).
+pub fn help() -> String {
+    let mut s = String::from(USAGE);
+    s.push_str("\nExit status:\n");
+    for (code, meaning) in crate::EXIT_CODES {
+        s.push_str(&format!("  {code:>3}  {meaning}\n"));
+    }
+    s
+}
 
 /// Parses the arguments after the program name.
 pub fn parse<I, S>(args: I) -> Result<Command, UsageError>

@@ -68,12 +68,12 @@ pub const EXIT_CONFIG: i32 = 78;
 /// keeps them equal): code and meaning.
 pub const EXIT_CODES: [(i32, &str); 11] = [
     (EXIT_OK, "compliant (or healed) and the cycle's evidence delivered"),
-    (EXIT_DRIFT, "drift remains or an action failed"),
+    (EXIT_DRIFT, "drift remains, an action failed, or evidence could not be stored (disk full)"),
     (EXIT_USAGE, "usage error"),
     (EXIT_DATAERR, "evidence verification failed (tampered or broken evidence)"),
     (EXIT_NOINPUT, "an input path is missing (config file, evidence, database; status before any cycle)"),
     (EXIT_UNAVAILABLE, "compliant, but the MCP was not reached or evidence is not delivered; status: last cycle stale"),
-    (EXIT_IOERR, "I/O error: the state database vanished under the agent, or stdout unwritable"),
+    (EXIT_IOERR, "I/O error: the state database cannot be opened or vanished under the agent, or stdout unwritable"),
     (EXIT_TEMPFAIL, "another agent holds the state directory's lock"),
     (EXIT_NOPERM, "permission denied (run as the agent's user, root)"),
     (EXIT_CONFIG, "configuration error (config, keys, certificates, tools, state_dir)"),

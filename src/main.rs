@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use compliance_agent::agent::Agent;
-use compliance_agent::cli::{self, Command, EvidenceSource, USAGE};
+use compliance_agent::cli::{self, Command, EvidenceSource};
 use compliance_agent::config::Config;
 use compliance_agent::keys::{self, SigningKey};
 use compliance_agent::notify::Notifier;
@@ -30,11 +30,11 @@ fn main() {
     }
     let code = match cli::parse(std::env::args_os().skip(1)) {
         Err(e) => {
-            eprintln!("compliance-agent: {e}\n\n{USAGE}");
+            eprintln!("compliance-agent: {e}\n\n{}", cli::help());
             EXIT_USAGE
         }
         Ok(Command::Help) => {
-            out!("{USAGE}");
+            out!("{}", cli::help());
             EXIT_OK
         }
         Ok(Command::Version) => {
