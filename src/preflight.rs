@@ -18,9 +18,6 @@ use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Certificates expiring within this many days are a warning.
-pub const EXPIRY_WARN_DAYS: i64 = 30;
-
 /// How a finding stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -122,8 +119,16 @@ pub fn check(config: &Config, online: bool, now: i64) -> Report {
         ),
         Err(e) => r.add("signing_key_file", Level::Fail, e.to_string()),
     }
-    certificates(&mut r, "mcp.ca_file", &config.mcp.ca_file, None, now);
-    certificates(&mut r, "mcp.client_cert_file", &config.mcp.client_cert_file, Some(config.appliance_id.as_str()), now);
+    let warn = i64::try_from(config.mcp.cert_expiry_warn_days).unwrap_or(i64::MAX);
+    certificates(&mut r, "mcp.ca_file", &config.mcp.ca_file, None, now, warn);
+    certificates(
+        &mut r,
+        "mcp.client_cert_file",
+        &config.mcp.client_cert_file,
+        Some(config.appliance_id.as_str()),
+        now,
+        warn,
+    );
     // Builds the TLS configuration: the key file's mode, the key matching
     // the certificate, the CA usable.
     let client = crate::mcp::McpClient::new(&config.mcp, config.site_id.as_str(), config.appliance_id.as_str());
@@ -196,11 +201,11 @@ pub fn check(config: &Config, online: bool, now: i64) -> Report {
 }
 
 /// The certificates in `path`: readable, within their validity (a warning
-/// within [`EXPIRY_WARN_DAYS`]); for the client certificate, naming this
+/// within `mcp.cert_expiry_warn_days`); for the client certificate, naming this
 /// appliance: its subject CN or one of its DNS names holds the
 /// `appliance_id` as a whole word (words split at space . / : @ ,), as
 /// `CN=clinic-042 appl-01` or `DNS:appl-01.clinic-042.msp.example` do.
-fn certificates(r: &mut Report, item: &str, path: &Path, appliance: Option<&str>, now: i64) {
+fn certificates(r: &mut Report, item: &str, path: &Path, appliance: Option<&str>, now: i64, warn_days: i64) {
     let pem = match crate::fsutil::read_capped(path, 1 << 20, crate::fsutil::Follow::Symlinks) {
         Ok(p) => p,
         Err(e) => return r.add(item, Level::Fail, format!("{}: {e}", path.display())),
@@ -232,7 +237,7 @@ fn certificates(r: &mut Report, item: &str, path: &Path, appliance: Option<&str>
     }
     if leaf.expired(now) || !leaf.valid_at(now) {
         r.add(item, Level::Fail, format!("{}: not valid now (valid until {until})", path.display()));
-    } else if days <= EXPIRY_WARN_DAYS {
+    } else if days <= warn_days {
         r.add(item, Level::Warn, format!("{}: expires {until}, in {days} days", path.display()));
     } else {
         r.add(item, Level::Ok, format!("{}: valid until {until} ({days} days)", path.display()));

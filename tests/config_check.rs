@@ -140,3 +140,57 @@ fn expired_and_expiring_certificates() {
     assert!(f.detail.contains("in 10 days"), "{f:?}");
     assert_eq!(r.exit_code(), 0, "a warning is still usable");
 }
+
+/// A client certificate for this appliance, signed by the test CA with the
+/// same key, valid for `days`.
+fn short_lived_client_cert(env: &TestEnv, days: u32) -> std::path::PathBuf {
+    let out = env.path().join(format!("client-{days}d.pem"));
+    // As tests/fixtures/pki/gen.sh makes the client certificate (v3).
+    let script = format!(
+        "openssl req -new -key {key} -subj '/CN=clinic-042 appl-01' | \
+         openssl x509 -req -CA {ca} -CAkey {cakey} -days {days} -set_serial 4242 -sha256 -out {out} \
+           -extfile <(printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=clientAuth\\n') 2>/dev/null",
+        key = env.path().join("client.key").display(),
+        ca = pki("ca.pem").display(),
+        cakey = pki("ca.key").display(),
+        out = out.display()
+    );
+    let st = std::process::Command::new("bash").args(["-c", &script]).status().unwrap();
+    assert!(st.success());
+    out
+}
+
+#[test]
+fn a_certificate_near_expiry_is_alerted_once_and_warned_about() {
+    let server = McpServer::start();
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    let near = short_lived_client_cert(&env, 10).display().to_string();
+    env.patch(move |v| v["mcp"]["client_cert_file"] = json!(near));
+    // config check: usable, with a warning.
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout)
+            .lines()
+            .any(|l| l.starts_with("WARN") && l.contains("mcp.client_cert_file") && l.contains("days")),
+        "{}",
+        text(&out.stdout)
+    );
+    // The daemon's cycles: one alert for this stage, not one per cycle.
+    for _ in 0..3 {
+        env.run(&["--once"]);
+    }
+    let alerts: Vec<serde_json::Value> = server
+        .evidence()
+        .iter()
+        .map(|r| serde_json::from_slice::<serde_json::Value>(&r.bundle).unwrap())
+        .filter(|b| b["reason"] == "cert_expiry")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(alerts[0]["detail"].as_str().unwrap().contains("client certificate"), "{}", alerts[0]);
+    assert_eq!(alerts[0]["pre_state"]["stage"], "soon");
+    // The warning period is configurable: 5 days, and 10 left, is fine.
+    env.patch(|v| v["mcp"]["cert_expiry_warn_days"] = json!(5));
+    assert!(!text(&check(&env, &[]).stdout).contains("WARN"));
+}

@@ -13,6 +13,7 @@ use std::time::Duration;
 impl Agent {
     pub(super) fn attest(&mut self, cycle: &mut Cycle) {
         self.write_unclosed();
+        self.watch_certificates(cycle);
         let now_ms = self.clock.now_ms();
         self.attestor.queue(cycle.records.drain(..));
         let outcome = if cycle.report.drift_remaining { Outcome::Alert } else { Outcome::Success };

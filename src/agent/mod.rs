@@ -27,6 +27,7 @@
 //! status); [`start`] opens everything before the first cycle.
 
 mod attest;
+mod certs;
 mod detect;
 mod flush;
 mod heal;
@@ -248,6 +249,8 @@ pub struct Agent {
     /// Closing bundles of remediations the store refused (a full disk),
     /// written as soon as it takes them.
     unclosed: Vec<crate::heal::Unwritten>,
+    /// The certificates whose expiry is watched.
+    certs: Vec<certs::Watched>,
 }
 
 impl fmt::Debug for Agent {

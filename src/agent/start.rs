@@ -189,6 +189,7 @@ impl Agent {
         let (store, recovery) = Store::open_or_recover(&config.state_dir).map_err(StartError::Store)?;
         let mut agent = Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock));
         agent.lock = Some(lock);
+        agent.certs = super::certs::watched(&agent.config);
         match agent.store.fail_interrupted_orders() {
             Ok(rows) => {
                 for crate::store::InterruptedOrder { envelope_sha256: hash, order_id, action } in rows {
@@ -300,6 +301,7 @@ impl Agent {
             last_checks: std::collections::BTreeMap::new(),
             lock: None,
             unclosed: Vec::new(),
+            certs: Vec::new(),
         }
     }
 }

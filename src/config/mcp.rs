@@ -38,6 +38,9 @@ pub struct McpConfig {
     pub connect_timeout_secs: u64,
     /// Whole-request limit.
     pub request_timeout_secs: u64,
+    /// A client certificate or CA expiring within this many days raises an
+    /// alert (and `config check` warns).
+    pub cert_expiry_warn_days: u64,
 }
 
 /// Reads `mcp`, which is required.
@@ -50,6 +53,7 @@ pub(super) fn read(root: &Obj<'_>) -> Read<McpConfig> {
         let client_key_file = m.abs_path("client_key_file");
         let connect_timeout_secs = m.positive_or("connect_timeout_secs", 10);
         let request_timeout_secs = m.positive_or("request_timeout_secs", 30);
+        let cert_expiry_warn_days = m.positive_or("cert_expiry_warn_days", 30);
         Ok(McpConfig {
             base_url: base_url?.trim_end_matches('/').to_string(),
             ca_file: ca_file?,
@@ -58,6 +62,7 @@ pub(super) fn read(root: &Obj<'_>) -> Read<McpConfig> {
             order_keys: order_keys?,
             connect_timeout_secs: connect_timeout_secs?,
             request_timeout_secs: request_timeout_secs?,
+            cert_expiry_warn_days: cert_expiry_warn_days?,
         })
     })
 }
