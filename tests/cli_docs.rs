@@ -2,14 +2,16 @@
 //! (src/cli.rs `help()`), README.md's usage block and exit status table,
 //! and the man page docs/compliance-agent.8 say the same usage lines, the
 //! same commands and options, and the same exit codes with the same
-//! meanings as `compliance_agent::EXIT_CODES`.
+//! meanings as `compliance_agent::EXIT_CODES`. And the documentation is
+//! self-contained: no file cites a design document that is not in the
+//! repository.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod support;
 
 use compliance_agent::cli::{help, USAGE};
 use compliance_agent::EXIT_CODES;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::child::{output_within, RUN_LIMIT};
 
@@ -240,4 +242,43 @@ fn the_man_page_matches_help() {
         .collect();
     let expected: String = EXIT_CODES.iter().map(|(c, m)| format!(".TP\n.B {c}\n{m}\n")).collect();
     assert_eq!(exits, codes(), "docs/compliance-agent.8 EXIT STATUS must be EXIT_CODES:\n{expected}");
+}
+
+/// Text files of the repository, outside vendor/ and build output.
+fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if !matches!(name.as_str(), "vendor" | "target" | ".git" | "corpus" | "artifacts") {
+                text_files(&path, out);
+            }
+        } else if name.ends_with(".md") || name.ends_with(".rs") || name.ends_with(".8") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_reference_to_a_design_document_outside_the_repository() {
+    let mut files = Vec::new();
+    text_files(&root(), &mut files);
+    assert!(files.len() > 50, "found only {} files under {}", files.len(), root().display());
+    // Spelled out at run time, so that this file does not match itself.
+    let needle = format!("design {}", '\u{a7}');
+    let mut found = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        for (n, line) in text.lines().enumerate() {
+            if line.to_lowercase().contains(&needle) {
+                found.push(format!("{}:{}: {}", f.strip_prefix(root()).unwrap().display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "{needle}N names a design document that is not in this repository; point to docs/ or say what it \
+         means:\n{}",
+        found.join("\n")
+    );
 }
