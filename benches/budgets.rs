@@ -1,4 +1,4 @@
-//! `cargo bench`: measures the design §11 budgets that can be measured on
+//! `cargo bench`: measures the budgets of docs/performance.md that can be measured on
 //! this machine and prints them. Timing lives here, never in tests.
 //!
 //! - a bundle built + signed + stored durably (synchronous=FULL, one

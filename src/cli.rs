@@ -1,4 +1,6 @@
-//! The command line (design §8, a contract), parsed by hand.
+//! The command line (a contract: README.md's "Command line" and the man
+//! page docs/compliance-agent.8 show it; tests/cli_docs.rs keeps them equal
+//! to [`help`]), parsed by hand.
 //!
 //! Owns: turning argv into a [`Command`] or a usage error. Must never: do
 //! any work, read files, or accept an option it does not understand.

@@ -1,4 +1,4 @@
-//! The MCP client (design §4): mutual TLS with a pinned CA, two requests.
+//! The MCP client (docs/protocol.md): mutual TLS with a pinned CA, two requests.
 //!
 //! Owns: the HTTPS agent (ureq on rustls with the ring provider), reading
 //! the CA, client certificate and key, `GET /api/v1/orders` and
@@ -103,7 +103,7 @@ impl fmt::Display for SetupError {
     }
 }
 
-/// One bundle as posted (design §4).
+/// One bundle as posted (an item of `POST /api/v1/evidence`, docs/protocol.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceItem {
     /// The bundle's id.

@@ -1,4 +1,4 @@
-//! The six drift checks (design §9).
+//! The six drift checks (docs/checks.md).
 //!
 //! Owns: running each check's tools through [`Runner`], parsing their
 //! output into values, and deciding drift with plain functions. A check

@@ -1,4 +1,5 @@
-//! The configuration file (design §7, a contract): parsing and validation.
+//! The configuration file (a contract, documented key by key in
+//! docs/configuration.md): parsing and validation.
 //!
 //! Owns: turning `/etc/compliance-agent/config.json` into a [`Config`] whose
 //! values are already valid (absolute tool paths, positive intervals, a

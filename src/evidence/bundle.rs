@@ -1,10 +1,12 @@
-//! Bundle bytes (design §5, a contract): one compact JSON object,
-//! serialised once; those exact bytes are hashed, signed, stored and sent.
+//! Bundle bytes (docs/evidence.md; a contract: fields are added, never
+//! renamed): one compact JSON object, serialised once; those exact bytes
+//! are hashed, signed, stored and sent.
 //!
 //! Field order is fixed by the struct below, every field is always present
 //! (`null` or `[]` where it does not apply), so auditors' tools see one
-//! shape. Extensions to §5 (never renames): `detail`, `nist_controls`,
-//! `host` (boot id and running NixOS system: AU-3 "where"), `prune`.
+//! shape. Fields added since the format was first fixed: `detail`,
+//! `nist_controls`, `host` (boot id and running NixOS system: AU-3
+//! "where"), `prune`.
 
 use super::controls;
 use super::{Kind, OrderRef, Outcome, Record};

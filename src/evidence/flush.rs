@@ -1,4 +1,5 @@
-//! Flush: pushing the outbox to the MCP (design §4 POST /api/v1/evidence).
+//! Flush: pushing the outbox to the MCP (`POST /api/v1/evidence`,
+//! docs/protocol.md).
 //!
 //! Unpushed bundles go in seq order, in batches of at most 256 items and
 //! 1 MiB of request body. A bundle is marked pushed only on a receipt whose

@@ -1,4 +1,4 @@
-//! Evidence (design §5): what the agent saw and did, for the auditor.
+//! Evidence (docs/evidence.md): what the agent saw and did, for the auditor.
 //!
 //! Owns: the [`Record`] every part of the agent reports through. A record
 //! becomes a signed, hash-chained bundle in the Attest state. Must never:
@@ -16,7 +16,7 @@ use crate::exec::CommandRecord;
 use serde::Serialize;
 use serde_json::Value;
 
-/// The kind of bundle (design §5 `kind`).
+/// The kind of bundle (its `kind` field, docs/evidence.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -48,7 +48,7 @@ impl Kind {
     }
 }
 
-/// The result (design §5 `outcome`).
+/// The result (the bundle's `outcome` field, docs/evidence.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

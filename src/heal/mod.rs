@@ -1,6 +1,6 @@
 //! Remediation: every heal — from drift or from an order — is a journaled
-//! transaction: snapshot, act, verify, then commit or roll back (design §2,
-//! guardrails 5–7; docs/healing.md).
+//! transaction: snapshot, act, verify, then commit or roll back
+//! (docs/healing.md).
 //!
 //! ```text
 //!  snapshot ─► journal row ─► act ─► verify ─┬─ ok ───────────────► close: success

@@ -1,4 +1,5 @@
-//! The action allowlist (design §4) and per-action parameter validation.
+//! The action allowlist (docs/protocol.md, "The order payload") and
+//! per-action parameter validation.
 //!
 //! An [`Action`] can only be built by [`Action::parse`], which checks every
 //! parameter against configuration: units only from the configured critical

@@ -1,4 +1,4 @@
-//! Orders from the MCP: DSSE envelopes signed with Ed25519 (design §4).
+//! Orders from the MCP: DSSE envelopes signed with Ed25519 (docs/protocol.md).
 //!
 //! Owns: verifying an envelope ([`verify`], pure), the typed [`Action`]
 //! allowlist, and the replay/duplicate bookkeeping ([`intake`]) that needs

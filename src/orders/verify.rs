@@ -1,7 +1,8 @@
 //! Envelope verification: a pure function from (bytes, policy, now) to a
 //! [`Verdict`]. Easy to fuzz; knows nothing of the network or the store.
 //!
-//! Order of checks, each refusal with its design §4 reason:
+//! Order of checks, each refusal with its reason (docs/protocol.md, "What
+//! the agent does with each envelope"):
 //! 1. envelope JSON shape, payload type, strict base64     → `malformed`
 //! 2. a signature by a configured key id                   → `unknown_key`
 //! 3. one of those signatures verifies over PAE            → `bad_signature`

@@ -1,4 +1,6 @@
-//! The agent's SQLite database in `state_dir` (design §6).
+//! The agent's SQLite database in `state_dir`: evidence and its outbox,
+//! orders seen, alerts, check state and the heal journal (durability and
+//! retention: docs/evidence.md, "Storage, push and retention").
 //!
 //! Owns: opening the database with the durability settings the evidence
 //! guarantee needs (WAL, `synchronous=FULL`, foreign keys, busy timeout),

@@ -192,7 +192,7 @@ impl SimHost {
         self.path("bin").join(tool)
     }
 
-    /// The config's `"tools"` object (design §7) pointing at the wrappers.
+    /// The config's `"tools"` object (docs/configuration.md) pointing at the wrappers.
     pub fn tools_json(&self) -> String {
         let keys = [
             ("systemctl", "systemctl"),
