@@ -13,7 +13,6 @@
 
 use crate::checks::{self, CheckName};
 use crate::config::Config;
-use crate::x509::CertInfo;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -119,7 +118,7 @@ pub fn check(config: &Config, online: bool, now: i64) -> Report {
         ),
         Err(e) => r.add("signing_key_file", Level::Fail, e.to_string()),
     }
-    let warn = i64::try_from(config.mcp.cert_expiry_warn_days).unwrap_or(i64::MAX);
+    let warn = config.mcp.cert_expiry_warn_days;
     certificates(&mut r, "mcp.ca_file", &config.mcp.ca_file, None, now, warn);
     certificates(
         &mut r,
@@ -205,7 +204,7 @@ pub fn check(config: &Config, online: bool, now: i64) -> Report {
 /// appliance: its subject CN or one of its DNS names holds the
 /// `appliance_id` as a whole word (words split at space . / : @ ,), as
 /// `CN=clinic-042 appl-01` or `DNS:appl-01.clinic-042.msp.example` do.
-fn certificates(r: &mut Report, item: &str, path: &Path, appliance: Option<&str>, now: i64, warn_days: i64) {
+fn certificates(r: &mut Report, item: &str, path: &Path, appliance: Option<&str>, now: i64, warn_days: u64) {
     let pem = match crate::fsutil::read_capped(path, 1 << 20, crate::fsutil::Follow::Symlinks) {
         Ok(p) => p,
         Err(e) => return r.add(item, Level::Fail, format!("{}: {e}", path.display())),
@@ -215,8 +214,10 @@ fn certificates(r: &mut Report, item: &str, path: &Path, appliance: Option<&str>
         Ok(_) => return r.add(item, Level::Fail, format!("{}: no certificate in it", path.display())),
         Err(e) => return r.add(item, Level::Fail, format!("{}: {e}", path.display())),
     };
-    // The first certificate is the one presented (or the CA itself).
-    let leaf: &CertInfo = &certs[0];
+    // The client's leaf (the one presented); the CA that expires first.
+    let Some(leaf) = crate::x509::principal(&certs, appliance.is_none()) else {
+        return r.add(item, Level::Fail, format!("{}: no certificate in it", path.display()));
+    };
     let until = crate::clock::rfc3339_ms(leaf.not_after_unix.saturating_mul(1000));
     let days = leaf.days_left(now);
     if let Some(id) = appliance {
@@ -237,7 +238,7 @@ fn certificates(r: &mut Report, item: &str, path: &Path, appliance: Option<&str>
     }
     if leaf.expired(now) || !leaf.valid_at(now) {
         r.add(item, Level::Fail, format!("{}: not valid now (valid until {until})", path.display()));
-    } else if days <= warn_days {
+    } else if leaf.expires_within(now, warn_days) {
         r.add(item, Level::Warn, format!("{}: expires {until}, in {days} days", path.display()));
     } else {
         r.add(item, Level::Ok, format!("{}: valid until {until} ({days} days)", path.display()));

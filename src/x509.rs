@@ -54,6 +54,25 @@ impl CertInfo {
     pub fn valid_at(&self, now_unix: i64) -> bool {
         self.not_before_unix <= now_unix && now_unix <= self.not_after_unix
     }
+
+    /// Within the renewal warning period: `warn_days` or fewer whole days
+    /// left (and not yet expired). `config check`, `status` and the
+    /// agent's expiry alert all judge with this one rule.
+    pub fn expires_within(&self, now_unix: i64, warn_days: u64) -> bool {
+        !self.expired(now_unix) && self.days_left(now_unix) <= i64::try_from(warn_days).unwrap_or(i64::MAX)
+    }
+}
+
+/// The certificate of a file that matters for expiry: the leaf (first) of
+/// a client chain, which is what the agent presents; the one that expires
+/// first of a CA file, because from that day some server chain may stop
+/// verifying.
+pub fn principal(certs: &[CertInfo], ca_file: bool) -> Option<&CertInfo> {
+    if ca_file {
+        certs.iter().min_by_key(|c| c.not_after_unix)
+    } else {
+        certs.first()
+    }
 }
 
 /// Every `CERTIFICATE` block of a PEM text, in order. Other blocks (a
@@ -547,5 +566,25 @@ mod tests {
         assert!(directory_string(0x1c, &[0, 0, 0]).is_err());
         assert!(directory_string(0x02, b"1").is_err());
         assert_eq!(directory_string(0x0c, b"\xff").unwrap(), "\u{fffd}");
+    }
+
+    #[test]
+    fn one_expiry_rule_and_the_certificate_that_matters() {
+        let day = 86_400;
+        let cert =
+            |not_after| CertInfo { not_before_unix: 0, not_after_unix: not_after, subject_cn: None, dns_names: vec![] };
+        let now = 1_000 * day;
+        // Exactly 30 whole days left is within a 30-day warning; 31 is not.
+        assert!(cert(now + 30 * day).expires_within(now, 30));
+        assert!(cert(now + 30 * day + day - 1).expires_within(now, 30));
+        assert!(!cert(now + 31 * day).expires_within(now, 30));
+        // Expired is its own stage, not "soon".
+        assert!(!cert(now - 1).expires_within(now, 30));
+        assert!(cert(now).expires_within(now, 0));
+        let (a, b, c) = (cert(now + 90 * day), cert(now + 10 * day), cert(now + 400 * day));
+        let file = [a.clone(), b.clone(), c];
+        assert_eq!(principal(&file, false), Some(&a), "a client chain: the leaf, first");
+        assert_eq!(principal(&file, true), Some(&b), "a CA file: the first to expire");
+        assert_eq!(principal(&[], true), None);
     }
 }

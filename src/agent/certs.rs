@@ -24,19 +24,23 @@ pub(super) struct Watched {
     cert: CertInfo,
 }
 
-/// The certificates to watch: the first certificate of the client chain
-/// and of the CA file. An unreadable file is left out (start-up already
+/// The certificates to watch: the leaf of the client chain and the CA
+/// that expires first (`x509::principal`). An unreadable file is left out (start-up already
 /// refused an unusable one).
 pub(super) fn watched(config: &crate::config::Config) -> Vec<Watched> {
     let mcp = &config.mcp;
-    [("client certificate", "mcp.client_cert_file", &mcp.client_cert_file), ("MCP CA", "mcp.ca_file", &mcp.ca_file)]
-        .into_iter()
-        .filter_map(|(role, key, path)| {
-            let pem = crate::fsutil::read_capped(path, 1 << 20, crate::fsutil::Follow::Symlinks).ok()?;
-            let cert = crate::x509::parse_pem_certs(&pem).ok()?.into_iter().next()?;
-            Some(Watched { role, key, path: path.clone(), cert })
-        })
-        .collect()
+    [
+        ("client certificate", "mcp.client_cert_file", &mcp.client_cert_file, false),
+        ("MCP CA", "mcp.ca_file", &mcp.ca_file, true),
+    ]
+    .into_iter()
+    .filter_map(|(role, key, path, ca_file)| {
+        let pem = crate::fsutil::read_capped(path, 1 << 20, crate::fsutil::Follow::Symlinks).ok()?;
+        let certs = crate::x509::parse_pem_certs(&pem).ok()?;
+        let cert = crate::x509::principal(&certs, ca_file)?.clone();
+        Some(Watched { role, key, path: path.clone(), cert })
+    })
+    .collect()
 }
 
 /// Where a certificate stands at `now` (Unix seconds).
@@ -54,7 +58,7 @@ pub(super) enum Stage {
 pub(super) fn stage(cert: &CertInfo, now: i64, warn_days: u64) -> Stage {
     if cert.expired(now) {
         Stage::Expired
-    } else if cert.days_left(now) <= i64::try_from(warn_days).unwrap_or(i64::MAX) {
+    } else if cert.expires_within(now, warn_days) {
         Stage::Soon
     } else {
         Stage::Fine

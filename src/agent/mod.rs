@@ -165,10 +165,11 @@ impl CycleReport {
             None => "MCP reached".to_string(),
             Some(why) => format!("MCP NOT reached ({why})"),
         };
+        let bundles = |n: u64| if n == 1 { "1 bundle".to_string() } else { format!("{n} bundles") };
         let evidence = if self.unpushed == 0 {
-            format!("{} bundles delivered", self.pushed)
+            format!("{} delivered", bundles(self.pushed))
         } else {
-            format!("{} bundles delivered, {} queued", self.pushed, self.unpushed)
+            format!("{} delivered, {} queued", bundles(self.pushed), self.unpushed)
         };
         let mut line =
             format!("{}; {mcp}; {evidence}", if checks.is_empty() { "no checks".into() } else { checks.join(", ") });

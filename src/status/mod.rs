@@ -167,27 +167,24 @@ pub struct CertFile {
     pub path: PathBuf,
     /// Its certificates, in file order, or why they could not be read.
     pub certs: Result<Vec<CertInfo>, String>,
+    /// `mcp.cert_expiry_warn_days`: within it, "renew it soon".
+    pub warn_days: u64,
 }
 
 impl CertFile {
     /// Reads and parses `path` (a capped read; a symlink is followed, as
     /// the MCP client does).
-    pub fn read(role: &'static str, key: &'static str, path: &Path) -> CertFile {
+    pub fn read(role: &'static str, key: &'static str, path: &Path, warn_days: u64) -> CertFile {
         let certs = crate::fsutil::read_capped(path, MAX_PEM_BYTES, crate::fsutil::Follow::Symlinks)
             .map_err(|e| e.to_string())
             .and_then(|pem| crate::x509::parse_pem_certs(&pem));
-        CertFile { role, key, path: path.to_path_buf(), certs }
+        CertFile { role, key, path: path.to_path_buf(), certs, warn_days }
     }
 
     /// The certificate that matters: the leaf (first) of a client chain,
     /// the one that expires first of a CA file.
     pub fn principal(&self) -> Option<&CertInfo> {
-        let certs = self.certs.as_ref().ok()?;
-        if self.role == "ca" {
-            certs.iter().min_by_key(|c| c.not_after_unix)
-        } else {
-            certs.first()
-        }
+        crate::x509::principal(self.certs.as_ref().ok()?, self.role == "ca")
     }
 }
 
@@ -371,9 +368,10 @@ impl Overview {
                     .map_err(|e| StatusError::Store(e.to_string()))?,
             ),
         };
+        let warn = config.mcp.cert_expiry_warn_days;
         let certs = vec![
-            CertFile::read("client", "mcp.client_cert_file", &config.mcp.client_cert_file),
-            CertFile::read("ca", "mcp.ca_file", &config.mcp.ca_file),
+            CertFile::read("client", "mcp.client_cert_file", &config.mcp.client_cert_file, warn),
+            CertFile::read("ca", "mcp.ca_file", &config.mcp.ca_file, warn),
         ];
         Ok(Overview {
             appliance: Appliance::of(config),

@@ -64,7 +64,8 @@ impl CertFile {
             format!("NOT YET VALID: from {} until {until}", secs_rfc3339(c.not_before_unix))
         } else {
             let days = c.days_left(now_unix);
-            format!("valid until {until} ({days} days{})", if days < 30 { ", renew it soon" } else { "" })
+            let soon = if c.expires_within(now_unix, self.warn_days) { ", renew it soon" } else { "" };
+            format!("valid until {until} ({days} days{soon})")
         };
         if let Some(cn) = &c.subject_cn {
             let _ = write!(s, ", CN {}", crate::validate::quoted(cn));

@@ -186,8 +186,15 @@ fn overview(st: Option<Status>, now_ms: i64) -> Overview {
                     subject_cn: Some("appl\n01".into()),
                     dns_names: vec![],
                 }]),
+                warn_days: 30,
             },
-            CertFile { role: "ca", key: "mcp.ca_file", path: "/etc/ca.pem".into(), certs: Err("gone".into()) },
+            CertFile {
+                role: "ca",
+                key: "mcp.ca_file",
+                path: "/etc/ca.pem".into(),
+                certs: Err("gone".into()),
+                warn_days: 30,
+            },
         ],
     }
 }
