@@ -10,8 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The agent binary under test.
+///
+/// `COMPLIANCE_AGENT_BIN` names another build instead: the benchmark uses it
+/// to compare two builds of the agent on the same harness.
 pub fn agent_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_compliance-agent"))
+    match std::env::var_os("COMPLIANCE_AGENT_BIN") {
+        Some(other) if !other.is_empty() => PathBuf::from(other),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_compliance-agent")),
+    }
 }
 
 /// A test order key (public half of seed [9; 32], raw base64).
