@@ -68,10 +68,7 @@
       checks = lib.genAttrs [ "x86_64-linux" ] (system:
         let
           pkgs = nixpkgs.legacyPackages.${system};
-          vmTest = file: pkgs.testers.runNixOSTest (import file {
-            module = self.nixosModules.default;
-            inherit (pkgs) lib;
-          });
+          vmTest = file: pkgs.testers.runNixOSTest (import file { module = self.nixosModules.default; });
         in
         {
           package = self.packages.${system}.default;

@@ -37,7 +37,7 @@ let
     cryptsetup = "${pkgs.cryptsetup}/bin/cryptsetup";
     lsblk = "${pkgs.util-linux}/bin/lsblk";
     restic = "${pkgs.restic}/bin/restic";
-    nixosRebuild = "${config.system.build.nixos-rebuild}/bin/nixos-rebuild";
+    nixosRebuild = cfg.rebuildCommand;
     bash = "${pkgs.bash}/bin/bash";
     rebuildPath = lib.makeBinPath (with pkgs; [
       coreutils gnutar xz.bin gzip gitMinimal config.nix.package.out config.programs.ssh.package
@@ -253,6 +253,13 @@ in
       default = d.metricsTextfile;
       example = "/var/lib/node-exporter-textfiles/compliance-agent.prom";
       description = "Prometheus textfile (`metrics_textfile`); its directory becomes writable for the agent.";
+    };
+
+    rebuildCommand = mkOption {
+      type = types.strMatching "/.*";
+      default = "${config.system.build.nixos-rebuild}/bin/nixos-rebuild";
+      defaultText = literalExpression ''"''${config.system.build.nixos-rebuild}/bin/nixos-rebuild"'';
+      description = "The nixos-rebuild the rebuild helper unit runs (tools.nixos_rebuild is the wrapper that starts that unit).";
     };
 
     watchdogSec = mkOption {
