@@ -7,6 +7,7 @@
 //!
 //! Without `nix-instantiate` the tests say so and pass, except under CI
 //! (`CI` set), where `.ci/run` installs it and a missing one fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod support;
 
