@@ -226,8 +226,10 @@ let
   # as `systemd-run -p` arguments in the wrapper, and as a .service file
   # for scoring.
   # ---------------------------------------------------------------------
-  helper = { description, runtimeMaxSec, properties, environment ? { } }: {
-    inherit description runtimeMaxSec environment;
+  # `unit`: a fixed unit name, for a helper that must never run twice at
+  # once and whose end the agent's crash recovery waits for.
+  helper = { description, runtimeMaxSec, properties, environment ? { }, unit ? null }: {
+    inherit description runtimeMaxSec environment unit;
     properties = properties // { RuntimeMaxSec = runtimeMaxSec; };
   };
 
@@ -289,7 +291,11 @@ let
     # system, as nixos-upgrade.service does. It cannot be sandboxed in any
     # meaningful way (activation touches everything), so it is not: this
     # unit exists so that the daemon does not need those privileges.
+    # A fixed name: systemd refuses a second rebuild while one runs, and an
+    # agent restarted after a crash mid-rebuild waits for this unit (it
+    # keeps running when the wrapper is killed) before judging the system.
     rebuild = helper {
+      unit = "compliance-agent-helper-rebuild.service";
       description = "compliance-agent helper: nixos-rebuild";
       runtimeMaxSec = if rebuildTimeoutSecs > 3600 then rebuildTimeoutSecs else 3600;
       environment = { PATH = tools.rebuildPath; HOME = "/root"; };
@@ -328,7 +334,7 @@ let
     tools.systemdRun "--wait" "--pipe" "--collect" "--quiet" "--service-type=exec"
     "--slice=compliance-agent-helpers.slice"
     "--description=${h.description}"
-  ] ++ map (k: "--setenv=${k}=${h.environment.${k}}") (attrNames h.environment) ++ builtins.concatLists (map (a: [ "-p" a ]) (propertyArgs (clean h.properties)));
+  ] ++ (if h.unit == null then [ ] else [ "--unit=${h.unit}" ]) ++ map (k: "--setenv=${k}=${h.environment.${k}}") (attrNames h.environment) ++ builtins.concatLists (map (a: [ "-p" a ]) (propertyArgs (clean h.properties)));
 
   wrapper = name: h: ''
     #!${tools.bash}

@@ -244,6 +244,50 @@ fn kill_9_at_every_step_of_a_rebuild_leaves_no_half_change_and_one_closing_bundl
 }
 
 #[test]
+fn recovery_waits_for_a_rebuild_helper_that_outlived_the_agent() {
+    // Under the NixOS module nixos-rebuild runs in the helper unit
+    // compliance-agent-helper-rebuild.service, which keeps going when the agent is
+    // killed. The restarted agent must not judge the system until it ends.
+    let env = patching_env(true);
+    let crashed = env.run_crashing_at("heal-acted");
+    assert!(text(&crashed.stderr).contains("crashpoint heal-acted"), "{}", text(&crashed.stderr));
+    env.host.set_unit("compliance-agent-helper-rebuild.service", "active");
+    let (calls, unit) = (env.host.path("calls.log"), env.host.path("units/compliance-agent-helper-rebuild.service"));
+    let query =
+        "systemctl is-active nixos-rebuild-switch-to-configuration.service compliance-agent-helper-rebuild.service";
+    let finisher = std::thread::spawn(move || {
+        // The helper finishes once the agent has seen it running.
+        for _ in 0..600 {
+            if std::fs::read_to_string(&calls).unwrap_or_default().lines().any(|l| l == query) {
+                std::fs::write(&unit, "inactive\n").unwrap();
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    });
+    env.host.clear_calls();
+    let out = env.run(&["--once"]);
+    assert!(finisher.join().unwrap(), "the restarted agent never asked about the rebuild units");
+    let calls = env.host.calls();
+    let asked: Vec<usize> = calls.iter().enumerate().filter(|(_, c)| *c == query).map(|(i, _)| i).collect();
+    assert!(asked.len() >= 2, "it asked once and went on while the helper ran: {calls:#?}");
+    // Nothing was judged or rolled back while the helper ran: the first
+    // call after the last query is where recovery resumed.
+    assert!(
+        !calls[..asked[asked.len() - 1]].iter().any(|c| c.starts_with("nixos-rebuild") || c.contains(" rollback")),
+        "{calls:#?}"
+    );
+    let c = patching_closings(&env);
+    assert_eq!(
+        (c[0]["outcome"].as_str(), c[0]["reason"].as_str()),
+        (Some("success"), Some("interrupted")),
+        "{c:#?}\n{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn backups_heal_starts_the_unit_and_rechecks() {
     let env = TestEnv::new();
     let manifest = env.path().join("manifest");

@@ -86,19 +86,27 @@ fn health(ctx: &Ctx<'_>, snapshot: &Value, actions: &mut Vec<CommandRecord>) -> 
     Health::Healthy
 }
 
+/// Units that keep a rebuild going after its client was killed:
+/// nixos-rebuild's transient `switch-to-configuration` unit, and the NixOS
+/// module's helper unit that runs `nixos-rebuild` itself for the agent
+/// (absent elsewhere: `systemctl` then says `inactive`).
+const REBUILD_UNITS: [&str; 2] =
+    ["nixos-rebuild-switch-to-configuration.service", "compliance-agent-helper-rebuild.service"];
+
 /// Waits (bounded, feeding the watchdog through the runner's tools) until
-/// nixos-rebuild's transient `switch-to-configuration` unit has finished:
-/// it keeps activating even when the client was killed.
+/// no unit of [`REBUILD_UNITS`] is running: they keep activating even when
+/// the client was killed.
 fn wait_for_activation(ctx: &Ctx<'_>, actions: &mut Vec<CommandRecord>, limit: Duration) {
     let until = std::time::Instant::now() + limit;
     while std::time::Instant::now() < until {
-        let rec = ctx.runner.run(&Invocation::new(
-            ctx.config.tools.path("systemctl"),
-            ["is-active", "nixos-rebuild-switch-to-configuration.service"],
-            Duration::from_secs(30),
-        ));
-        let state = rec.stdout_text().trim().to_string();
-        if !matches!(state.as_str(), "active" | "activating" | "reloading" | "deactivating") {
+        let mut argv = vec!["is-active"];
+        argv.extend(REBUILD_UNITS);
+        let rec = ctx.runner.run(&Invocation::new(ctx.config.tools.path("systemctl"), argv, Duration::from_secs(30)));
+        let running = rec
+            .stdout_text()
+            .lines()
+            .any(|state| matches!(state.trim(), "active" | "activating" | "reloading" | "deactivating"));
+        if !running {
             return;
         }
         actions.push(rec);
