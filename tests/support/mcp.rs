@@ -54,6 +54,7 @@ struct State {
     orders: Vec<Vec<u8>>,
     behaviour: Behaviour,
     evidence: Vec<Received>,
+    deliveries: Vec<String>,
     requests: Vec<String>,
     handshake_errors: Vec<String>,
 }
@@ -75,6 +76,16 @@ impl McpServer {
 
     /// Starts with the given server certificate and client CA.
     pub fn start_with(cert: &Path, key: &Path, client_ca: &Path) -> McpServer {
+        Self::start_at(cert, key, client_ca, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Starts on `port` of 127.0.0.1 (an MCP coming back where it was:
+    /// see [`reserved_port`]).
+    pub fn start_on(port: u16) -> McpServer {
+        Self::start_at(&pki("server.pem"), &pki("server.key"), &pki("ca.pem"), SocketAddr::from(([127, 0, 0, 1], port)))
+    }
+
+    fn start_at(cert: &Path, key: &Path, client_ca: &Path, at: SocketAddr) -> McpServer {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let certs: Vec<CertificateDer<'static>> =
             CertificateDer::pem_file_iter(cert).unwrap().collect::<Result<_, _>>().unwrap();
@@ -91,13 +102,14 @@ impl McpServer {
             .with_single_cert(certs, key)
             .unwrap();
         let config = Arc::new(config);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind(at).unwrap_or_else(|e| panic!("bind {at}: {e}"));
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {
             orders: Vec::new(),
             behaviour: Behaviour::Normal,
             evidence: Vec::new(),
+            deliveries: Vec::new(),
             requests: Vec::new(),
             handshake_errors: Vec::new(),
         }));
@@ -134,6 +146,12 @@ impl McpServer {
         self.state.lock().unwrap().evidence.clone()
     }
 
+    /// The bundle id of every item posted, in arrival order, re-sent ones
+    /// again each time (what [`McpServer::evidence`] keeps only once).
+    pub fn deliveries(&self) -> Vec<String> {
+        self.state.lock().unwrap().deliveries.clone()
+    }
+
     /// Request lines received (`GET /api/v1/orders?...`).
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
@@ -158,6 +176,27 @@ impl Drop for McpServer {
 pub fn closed_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
+}
+
+/// A port of 127.0.0.1 where nothing listens now and where a server can
+/// be started later: outside the kernel's ephemeral range, so no outgoing
+/// connection and no `bind(…:0)` of another test takes it meanwhile.
+pub fn reserved_port() -> u16 {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let low: u16 = range.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(32768);
+    assert!(low > 2048, "the ephemeral port range starts at {low}: no room below it");
+    let span = u32::from(low - 1024);
+    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+        ^ std::process::id().rotate_left(12);
+    for _ in 0..100 {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let port = 1024 + u16::try_from((seed >> 8) % span).unwrap();
+        // Free now (a listener could bind it): then nothing listens there.
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below {low}");
 }
 
 fn serve(listener: TcpListener, config: Arc<ServerConfig>, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
@@ -262,6 +301,7 @@ fn evidence_reply(body: &[u8], behaviour: &Behaviour, state: &Mutex<State>) -> (
         };
         let sha = if *behaviour == Behaviour::WrongReceipts { "0".repeat(64) } else { sha256_hex(&bundle) };
         receipts.push(serde_json::json!({"bundle_id": id, "sha256": sha, "received_at": "2026-11-25T00:00:00Z"}));
+        s.deliveries.push(id.clone());
         // Idempotent: a re-sent bundle is stored once.
         if !s.evidence.iter().any(|r| r.bundle_id == id && r.bundle == bundle) {
             s.evidence.push(Received { bundle_id: id, bundle, signature });
