@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 pub mod child;
+pub mod dns;
 pub mod env;
 pub mod mcp;
 pub mod notify;
 pub mod simhost;
+pub mod sockets;
