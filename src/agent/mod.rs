@@ -385,6 +385,7 @@ impl Agent {
                 break;
             }
             let pause = jittered(self.config.poll_interval_secs, self.config.jitter_percent, crate::rand::u64());
+            let pause = crate::crashpoint::idle_pause(pause);
             log::debug!("idle for {} ms", pause.as_millis());
             if shutdown.sleep(pause, beat, &self.notifier) == Wake::Stop {
                 break;
