@@ -573,7 +573,8 @@ fn a_day_of_cycles_with_the_mcp_down_then_drained_with_nothing_lost() {
     let wait_until_cycle = |n: usize| {
         assert!(
             d.notify.wait_count("STATUS=idle", n + 1, Duration::from_secs(120)),
-            "cycle {n} did not come\n{}",
+            "cycle {n} did not come (an agent built without debug assertions, such as \
+             COMPLIANCE_AGENT_BIN naming a release build, has no idle hook and polls every 60 s)\n{}",
             d.tail()
         );
     };
