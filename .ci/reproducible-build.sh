@@ -61,8 +61,6 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "note: the work tree has uncommitted changes; they are not built (HEAD $rev is)" >&2
 fi
 
-# The toolchain the build uses is the one rust-toolchain.toml names: run
-# cargo and rustc from inside the copy, as the build does.
 copy_src() { # DIR: the committed tree of HEAD, and nothing else
   rm -rf "$1"
   mkdir -p "$1"
@@ -93,7 +91,7 @@ build() { # NAME SRC TARGET LOG
       CARGO_ENCODED_RUSTFLAGS="$rustflags" CFLAGS="$cflags" \
       SOURCE_DATE_EPOCH="$epoch" COMPLIANCE_AGENT_BUILD_REV="${rev:0:12}" \
       LC_ALL=C TZ=UTC \
-      "$cargo" build --release --locked --offline --bin compliance-agent
+      "${cargo[@]}" build --release --locked --offline --bin compliance-agent
   ) >"$log" 2>&1 || {
     echo "build $name failed; the end of $log:" >&2
     tail -n 40 "$log" >&2
@@ -101,9 +99,25 @@ build() { # NAME SRC TARGET LOG
   }
 }
 
-# cargo as the build sees it: the rustup proxy when there is one (it honours
-# rust-toolchain.toml), found before CARGO_HOME changes.
-cargo=$(command -v cargo)
+# The compiler release every release hash is built with. It is pinned here,
+# not in rust-toolchain.toml: that file would make a plain `cargo build` on a
+# machine without this exact rustup toolchain try to download it, and the
+# development and CI machines have one toolchain and no network for rustup.
+# Bumping it changes every release hash: say so in the commit.
+rust_release=1.95.0
+# The toolchain: the one on PATH when it is that release, else rustup's
+# toolchain of that name; found before CARGO_HOME changes.
+if rustc --version 2>/dev/null | grep -q "^rustc $rust_release "; then
+  cargo=(cargo)
+  rustc=(rustc)
+elif command -v rustup >/dev/null && rustup run "$rust_release" rustc --version >/dev/null 2>&1; then
+  cargo=(rustup run "$rust_release" cargo)
+  rustc=(rustup run "$rust_release" rustc)
+else
+  echo "release builds use Rust $rust_release; this machine has $(rustc --version 2>/dev/null || echo no rustc)." >&2
+  echo "install it: rustup toolchain install $rust_release --profile minimal" >&2
+  exit 1
+fi
 
 a_src=$work/a/compliance-agent
 a_target=$work/a/target
@@ -115,7 +129,7 @@ b_target=$work/b/tgt
 start=$(date +%s)
 copy_src "$a_src"
 echo "commit:    $rev ($(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ))"
-echo "toolchain: $(cd "$a_src" && rustc --version) / $(cd "$a_src" && "$cargo" --version)"
+echo "toolchain: $("${rustc[@]}" --version) / $("${cargo[@]}" --version)"
 echo "cc:        $(cc --version | head -n 1)"
 echo "libc:      $(ldd --version 2>&1 | head -n 1)"
 if $once; then
