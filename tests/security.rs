@@ -7,13 +7,13 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use support::child::{output_within, Guard, RUN_LIMIT};
 use support::env::{agent_bin, TestEnv};
 use support::mcp::{closed_port, McpServer};
+use support::sockets::{sockets_of, Sock, SocketWatch};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -149,60 +149,23 @@ fn the_pointer_checks_catch_what_they_should() {
     assert_eq!(items_of(md, "S"), ["1. **One** text\n   more `b.rs`\n", "2. **Two**\n"]);
 }
 
-/// Socket inodes of a process's open file descriptors.
-fn socket_inodes(pid: u32) -> BTreeSet<u64> {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter_map(|target| {
-            let t = target.to_string_lossy().into_owned();
-            t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
-        })
-        .collect()
-}
-
-/// Inodes of the sockets in `pid`'s network namespace that accept
-/// connections or datagrams from anyone: TCP in LISTEN, UDP bound without
-/// a peer, Unix sockets with `__SO_ACCEPTCON` (listening).
-fn listening_inodes(pid: u32) -> BTreeSet<u64> {
-    let mut out = BTreeSet::new();
-    for (table, inode_col) in [("tcp", 9), ("tcp6", 9), ("udp", 9), ("udp6", 9), ("unix", 6)] {
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else { continue };
-        for line in text.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let Some(inode) = cols.get(inode_col).and_then(|i| i.parse::<u64>().ok()) else { continue };
-            let listening = match table {
-                "tcp" | "tcp6" => cols[3] == "0A",
-                "udp" | "udp6" => cols[3] == "07" && cols[2].ends_with(":0000"),
-                _ => u32::from_str_radix(cols[3], 16).is_ok_and(|flags| flags & 0x0001_0000 != 0),
-            };
-            if listening {
-                out.insert(inode);
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn the_daemon_opens_no_listening_socket() {
     let server = McpServer::start();
-    // The check itself sees a listener: this test process's own test MCP.
-    let ours = socket_inodes(std::process::id());
-    assert!(
-        !ours.is_disjoint(&listening_inodes(std::process::id())),
-        "the /proc reading misses the test MCP's listener"
-    );
+    // The reading itself sees a listener: this test process's own test MCP.
+    let ours = sockets_of(std::process::id()).unwrap();
+    assert!(ours.iter().any(Sock::accepts), "the /proc reading misses the test MCP's listener: {ours:?}");
 
     let env = TestEnv::new();
     env.set_mcp_url(&server.url());
     let mut daemon = Guard::spawn_logged(Command::new(agent_bin()).arg("--config").arg(&env.config));
+    let watch = SocketWatch::start(daemon.id());
     // After a whole cycle: checks, a poll and a flush over mutual TLS.
     assert!(daemon.wait_log("flush -> idle", Duration::from_secs(30)), "{}", daemon.log());
     assert!(!server.requests().is_empty(), "the daemon did not reach the MCP");
-    let sockets = socket_inodes(daemon.id());
-    let listening: Vec<u64> = sockets.intersection(&listening_inodes(daemon.id())).copied().collect();
-    assert!(listening.is_empty(), "the agent listens on socket inodes {listening:?} (of {sockets:?})");
+    let seen = watch.finish();
+    let accepting: Vec<String> = seen.accepting().iter().map(|s| s.to_string()).collect();
+    assert!(accepting.is_empty(), "the agent held sockets that accept: {accepting:?}");
     daemon.signal("TERM");
     let st = daemon.wait_timeout(Duration::from_secs(20)).expect("daemon stops on SIGTERM");
     assert_eq!(st.code(), Some(0), "{}", daemon.log());
