@@ -67,6 +67,33 @@ pub enum Command {
         /// The appliance's evidence public key (SPKI PEM).
         pubkey: PathBuf,
     },
+    /// An OSCAL assessment-results document of a verified chain
+    /// (`evidence export --format oscal-ar`).
+    EvidenceOscal {
+        /// The agent database.
+        db: PathBuf,
+        /// The appliance's evidence public key (SPKI PEM).
+        pubkey: PathBuf,
+        /// The period.
+        period: Period,
+        /// The file to write.
+        out: PathBuf,
+    },
+    /// A per-check report of a verified chain over a period.
+    EvidenceReport {
+        /// Where the bundles are.
+        source: EvidenceSource,
+        /// The appliance's evidence public key (SPKI PEM).
+        pubkey: PathBuf,
+        /// The period.
+        period: Period,
+        /// Longer than this without a bundle is a gap (seconds).
+        max_gap_secs: Option<u64>,
+        /// The HTML file to write.
+        out: Option<PathBuf>,
+        /// The report as JSON on stdout.
+        json: bool,
+    },
     /// Write a new evidence key and its public key.
     Keygen {
         /// Private key path; the public key goes to `PATH.pub.pem`.
@@ -85,6 +112,16 @@ pub enum EvidenceSource {
     Db(PathBuf),
     /// A directory written by `evidence export`.
     Dir(PathBuf),
+}
+
+/// `--since` and `--until`, Unix ms (absent: the chain's first or last
+/// bundle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Period {
+    /// Start.
+    pub since_ms: Option<i64>,
+    /// End.
+    pub until_ms: Option<i64>,
 }
 
 /// A usage error: the message to print before the usage text.
@@ -116,6 +153,11 @@ Usage:
                                              write <seq>-<bundle_id>.json(.sig) files
   compliance-agent evidence verify (--db PATH | DIR) --pubkey PEM
                                              check signatures and the hash chain
+  compliance-agent evidence report (--db PATH | DIR) --pubkey PEM [PERIOD] (--out FILE | --json)
+                                             report per check and control on a verified
+                                             chain: HTML (--out) and/or JSON
+  compliance-agent evidence export --format oscal-ar --db PATH --pubkey PEM [PERIOD] FILE
+                                             OSCAL assessment results of a verified chain
   compliance-agent keygen --out PATH         write an evidence key (PATH, mode 0600)
                                              and its public key (PATH.pub.pem)
   compliance-agent --version | --help
@@ -124,7 +166,13 @@ Options:
   --config PATH   configuration file (default /etc/compliance-agent/config.json)
   --once          one full cycle; ends with one summary line (--json: as JSON)
   --offline       config check: do not contact the MCP
-  --json          for --once, check, config check, plan and status
+  --json          for --once, check, config check, plan, status and evidence report
+  PERIOD          [--since TIME] [--until TIME]: RFC 3339 or YYYY-MM-DD (UTC; as
+                  --until, the end of that day); default the first and last bundle
+  --max-gap SECS  evidence report: longer without any bundle is a gap (default 3900)
+  --format oscal-ar
+                  evidence export: write one OSCAL assessment-results JSON FILE
+  --out FILE      keygen: the key file; evidence report: the HTML file
 ";
 
 /// The whole `--help` text: [`USAGE`] and the exit status table
@@ -163,6 +211,7 @@ where
     let mut config_verb: Option<String> = None;
     let mut offline = false;
     let mut positional: Option<PathBuf> = None;
+    let mut report = ReportArgs::default();
 
     while let Some(arg) = args.pop() {
         let (flag, inline) = match arg.split_once('=') {
@@ -180,12 +229,18 @@ where
             "--version" | "-V" => return Ok(Command::Version),
             "--config" | "-c" => set_once(&mut config, PathBuf::from(value("--config")?), "--config")?,
             "--once" => once = true,
-            "--out" if sub.as_deref() == Some("keygen") => set_once(&mut out, PathBuf::from(value("--out")?), "--out")?,
+            "--out" if sub.as_deref() == Some("keygen") || evidence_verb.as_deref() == Some("report") => {
+                set_once(&mut out, PathBuf::from(value("--out")?), "--out")?
+            }
             "--json" => json = true,
             "--offline" if config_verb.is_some() => offline = true,
             "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
-            "--pubkey" if evidence_verb.as_deref() == Some("verify") => {
+            "--pubkey" if evidence_verb.is_some() => {
                 set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
+            }
+            "--since" | "--until" | "--max-gap" | "--format" if evidence_verb.is_some() => {
+                let v = value(&flag)?;
+                report.take(&flag, &v)?
             }
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
             word if sub.is_none()
@@ -194,8 +249,10 @@ where
                 sub = Some(word.to_string())
             }
             word if sub.as_deref() == Some("evidence") && evidence_verb.is_none() => match word {
-                "export" | "verify" => evidence_verb = Some(word.to_string()),
-                other => return Err(UsageError(format!("unknown evidence command {other:?} (export or verify)"))),
+                "export" | "verify" | "report" => evidence_verb = Some(word.to_string()),
+                other => {
+                    return Err(UsageError(format!("unknown evidence command {other:?} (export, verify or report)")))
+                }
             },
             word if sub.as_deref() == Some("config") && config_verb.is_none() => match word {
                 "check" => config_verb = Some(word.to_string()),
@@ -208,8 +265,12 @@ where
     }
 
     let config_path = || config.clone().unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
-    if json && !(matches!(sub.as_deref(), Some("status" | "check" | "plan" | "config")) || (sub.is_none() && once)) {
-        return Err(UsageError("--json goes with --once, check, plan, status or config check".into()));
+    if json
+        && !(matches!(sub.as_deref(), Some("status" | "check" | "plan" | "config"))
+            || (sub.is_none() && once)
+            || evidence_verb.as_deref() == Some("report"))
+    {
+        return Err(UsageError("--json goes with --once, check, plan, status, config check or evidence report".into()));
     }
     match (sub.as_deref(), once) {
         (None, true) => Ok(Command::Once { config: config_path(), json }),
@@ -225,6 +286,14 @@ where
         (Some("evidence"), false) => {
             if config.is_some() {
                 return Err(UsageError("evidence commands take no --config".into()));
+            }
+            if let Some(cmd) =
+                report.command(evidence_verb.as_deref(), db.clone(), pubkey.clone(), &positional, out, json)?
+            {
+                return Ok(cmd);
+            }
+            if pubkey.is_some() && evidence_verb.as_deref() == Some("export") {
+                return Err(UsageError("--pubkey goes with evidence export only with --format oscal-ar".into()));
             }
             match evidence_verb.as_deref() {
                 Some("export") => Ok(Command::EvidenceExport {
@@ -250,6 +319,109 @@ where
             Ok(Command::Keygen { out: out.ok_or_else(|| UsageError("keygen needs --out PATH".into()))? })
         }
         (Some(other), _) => Err(UsageError(format!("{other} cannot be combined with --once"))),
+    }
+}
+
+/// The options of `evidence report` and `evidence export --format
+/// oscal-ar` (kept apart from the rest of the parser).
+#[derive(Debug, Default)]
+struct ReportArgs {
+    period: Period,
+    max_gap_secs: Option<u64>,
+    format: Option<String>,
+    given: Vec<String>,
+}
+
+impl ReportArgs {
+    fn take(&mut self, flag: &str, v: &str) -> Result<(), UsageError> {
+        if self.given.iter().any(|g| g == flag) {
+            return Err(UsageError(format!("{flag} given twice")));
+        }
+        self.given.push(flag.to_string());
+        let time = |until: bool| {
+            crate::evidence::report::parse_time(v, until).ok_or_else(|| {
+                UsageError(format!("{flag} {v:?}: not RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)"))
+            })
+        };
+        match flag {
+            "--since" => self.period.since_ms = Some(time(false)?),
+            "--until" => self.period.until_ms = Some(time(true)?),
+            "--max-gap" => {
+                self.max_gap_secs = Some(
+                    v.parse::<u64>()
+                        .ok()
+                        .filter(|s| (1..=366 * 86_400).contains(s))
+                        .ok_or_else(|| UsageError(format!("--max-gap {v:?}: seconds, 1 to 31622400")))?,
+                )
+            }
+            _ => {
+                if v != "oscal-ar" {
+                    return Err(UsageError(format!("--format {v:?}: the only format is oscal-ar")));
+                }
+                self.format = Some(v.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// The report or OSCAL command, if that is what was asked for; a usage
+    /// error for these options anywhere else.
+    fn command(
+        self,
+        verb: Option<&str>,
+        db: Option<PathBuf>,
+        pubkey: Option<PathBuf>,
+        positional: &Option<PathBuf>,
+        out: Option<PathBuf>,
+        json: bool,
+    ) -> Result<Option<Command>, UsageError> {
+        if let (Some(s), Some(u)) = (self.period.since_ms, self.period.until_ms) {
+            if u <= s {
+                return Err(UsageError("--until must be later than --since".into()));
+            }
+        }
+        let need_key = |what: &str| pubkey.clone().ok_or_else(|| UsageError(format!("{what} needs --pubkey PEM")));
+        match verb {
+            Some("report") => {
+                if self.format.is_some() {
+                    return Err(UsageError("--format goes with evidence export".into()));
+                }
+                let source = match (db, positional) {
+                    (Some(d), None) => EvidenceSource::Db(d),
+                    (None, Some(dir)) => EvidenceSource::Dir(dir.clone()),
+                    _ => return Err(UsageError("evidence report needs exactly one of --db PATH or DIR".into())),
+                };
+                if out.is_none() && !json {
+                    return Err(UsageError("evidence report needs --out FILE (HTML) or --json".into()));
+                }
+                let pubkey = need_key("evidence report")?;
+                Ok(Some(Command::EvidenceReport {
+                    source,
+                    pubkey,
+                    period: self.period,
+                    max_gap_secs: self.max_gap_secs,
+                    out,
+                    json,
+                }))
+            }
+            Some("export") if self.format.is_some() => {
+                if self.max_gap_secs.is_some() {
+                    return Err(UsageError("--max-gap goes with evidence report".into()));
+                }
+                Ok(Some(Command::EvidenceOscal {
+                    db: db.ok_or_else(|| UsageError("evidence export --format oscal-ar needs --db PATH".into()))?,
+                    pubkey: need_key("evidence export --format oscal-ar")?,
+                    period: self.period,
+                    out: positional
+                        .clone()
+                        .ok_or_else(|| UsageError("evidence export --format oscal-ar needs an output FILE".into()))?,
+                }))
+            }
+            _ => match self.given.first() {
+                Some(flag) => Err(UsageError(format!("{flag} goes with evidence report or export --format oscal-ar"))),
+                None => Ok(None),
+            },
+        }
     }
 }
 
@@ -322,6 +494,55 @@ mod tests {
     }
 
     #[test]
+    fn report_and_oscal_forms() {
+        let day = 86_400_000;
+        let nov1 = crate::evidence::report::parse_time("2026-11-01", false).unwrap();
+        assert_eq!(
+            p(&[
+                "evidence",
+                "report",
+                "/out",
+                "--pubkey",
+                "/k",
+                "--since",
+                "2026-11-01",
+                "--until",
+                "2026-11-30",
+                "--json"
+            ])
+            .unwrap(),
+            Command::EvidenceReport {
+                source: EvidenceSource::Dir("/out".into()),
+                pubkey: "/k".into(),
+                period: Period { since_ms: Some(nov1), until_ms: Some(nov1 + 30 * day) },
+                max_gap_secs: None,
+                out: None,
+                json: true,
+            }
+        );
+        assert_eq!(
+            p(&["evidence", "report", "--db", "/d", "--pubkey=/k", "--max-gap", "7200", "--out", "/r.html"]).unwrap(),
+            Command::EvidenceReport {
+                source: EvidenceSource::Db("/d".into()),
+                pubkey: "/k".into(),
+                period: Period::default(),
+                max_gap_secs: Some(7200),
+                out: Some("/r.html".into()),
+                json: false,
+            }
+        );
+        assert_eq!(
+            p(&["evidence", "export", "--format", "oscal-ar", "--db", "/d", "--pubkey", "/k", "/ar.json"]).unwrap(),
+            Command::EvidenceOscal {
+                db: "/d".into(),
+                pubkey: "/k".into(),
+                period: Period::default(),
+                out: "/ar.json".into()
+            }
+        );
+    }
+
+    #[test]
     fn usage_errors() {
         for bad in [
             &["--bogus"][..],
@@ -349,6 +570,31 @@ mod tests {
             &["config", "frob"],
             &["config", "check", "extra"],
             &["check", "--offline"],
+            &["evidence", "report", "--db", "/d", "--pubkey", "/k"],
+            &["evidence", "report", "/out", "--pubkey", "/k", "--since", "yesterday", "--json"],
+            &[
+                "evidence",
+                "report",
+                "/out",
+                "--pubkey",
+                "/k",
+                "--since",
+                "2026-11-02",
+                "--until",
+                "2026-11-01",
+                "--json",
+            ],
+            &["evidence", "report", "/out", "--json"],
+            &["evidence", "report", "--db", "/d", "/out", "--pubkey", "/k", "--json"],
+            &["evidence", "report", "/out", "--pubkey", "/k", "--max-gap", "0", "--json"],
+            &["evidence", "report", "/out", "--pubkey", "/k", "--format", "oscal-ar", "--json"],
+            &["evidence", "export", "--format", "csv", "--db", "/d", "--pubkey", "/k", "/f"],
+            &["evidence", "export", "--format", "oscal-ar", "--db", "/d", "/f"],
+            &["evidence", "export", "--db", "/d", "--pubkey", "/k", "/out"],
+            &["evidence", "export", "--db", "/d", "--since", "2026-11-01", "/out"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--since", "2026-11-01"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--json"],
+            &["status", "--since", "2026-11-01"],
         ] {
             assert!(p(bad).is_err(), "{bad:?}");
         }

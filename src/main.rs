@@ -50,6 +50,10 @@ fn main() {
         Ok(Command::ConfigCheck { config, offline, json }) => config_check(&config, offline, json),
         Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
         Ok(Command::EvidenceVerify { source, pubkey }) => verify(&source, &pubkey),
+        Ok(Command::EvidenceReport { source, pubkey, period, max_gap_secs, out, json }) => {
+            evidence_report(&source, &pubkey, period, max_gap_secs, out.as_deref(), json)
+        }
+        Ok(Command::EvidenceOscal { db, pubkey, period, out }) => evidence_oscal(&db, &pubkey, period, &out),
     };
     std::process::exit(code);
 }
@@ -364,4 +368,122 @@ fn agent(config_path: &Path, once: Option<bool>) -> i32 {
     } else {
         agent.run(&shutdown)
     }
+}
+
+// ---- evidence report and the OSCAL export (docs/report.md) -----------------
+
+/// Builds the report of a verified chain, or refuses (65) one that does
+/// not verify, printing every problem as `evidence verify` does.
+fn build_report(
+    source: &EvidenceSource,
+    pubkey: &Path,
+    period: cli::Period,
+    max_gap_secs: Option<u64>,
+    what: &str,
+) -> Result<compliance_agent::evidence::report::Report, i32> {
+    use compliance_agent::clock::Clock;
+    use compliance_agent::evidence::{report, verified};
+    let (src, input) = match source {
+        EvidenceSource::Db(db) => (verified::Source::Db(db.clone()), input_problem(db, "database")),
+        EvidenceSource::Dir(dir) => (verified::Source::Dir(dir.clone()), input_problem(dir, "evidence directory")),
+    };
+    if let Some(code) = input.or_else(|| input_problem(pubkey, "public key file")) {
+        return Err(code);
+    }
+    let key =
+        match compliance_agent::fsutil::read_text_capped(pubkey, 64 * 1024, compliance_agent::fsutil::Follow::Symlinks)
+            .map_err(|e| e.to_string())
+            .and_then(|t| keys::parse_public_key_pem(&t))
+        {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("compliance-agent: {what}: {}: {e}", pubkey.display());
+                return Err(EXIT_USAGE);
+            }
+        };
+    let max_gap_secs = max_gap_secs.unwrap_or(report::DEFAULT_MAX_GAP_SECS);
+    let mut builder = report::Builder::new(report::Options {
+        since_ms: period.since_ms,
+        until_ms: period.until_ms,
+        max_gap_ms: i64::try_from(max_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+    });
+    match verified::read(&src, key, |b| builder.push(&b)) {
+        Ok(chain) => Ok(builder.finish(&chain, compliance_agent::clock::SystemClock.now_ms())),
+        Err(verified::ReadError::NotVerified(problems)) => {
+            for p in &problems {
+                eprintln!("FAIL {p}");
+            }
+            eprintln!(
+                "compliance-agent: {what}: refusing to report on {}: the chain does not verify ({} problems above)",
+                src.describe(),
+                problems.len()
+            );
+            Err(EXIT_DATAERR)
+        }
+        Err(verified::ReadError::Io(e)) => {
+            eprintln!("compliance-agent: {what}: {e}");
+            Err(EXIT_DATAERR)
+        }
+    }
+}
+
+fn evidence_report(
+    source: &EvidenceSource,
+    pubkey: &Path,
+    period: cli::Period,
+    max_gap_secs: Option<u64>,
+    out: Option<&Path>,
+    json: bool,
+) -> i32 {
+    let r = match build_report(source, pubkey, period, max_gap_secs, "evidence report") {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    if let Some(path) = out {
+        let html = compliance_agent::evidence::report_html::render(&r);
+        if let Err(e) = compliance_agent::fsutil::write_atomic(path, html.as_bytes(), 0o644) {
+            eprintln!("compliance-agent: evidence report: {}: {e}", path.display());
+            return EXIT_IOERR;
+        }
+    }
+    if json {
+        outln!("{}", r.to_json());
+    } else if let Some(path) = out {
+        outln!(
+            "wrote {}: {} bundles from {} to {} (chain seq {}..={} verified, key {})",
+            path.display(),
+            r.period.bundles,
+            r.period.since,
+            r.period.until,
+            r.built_from.seq_first,
+            r.built_from.seq_last,
+            r.built_from.key_fingerprint
+        );
+    }
+    EXIT_OK
+}
+
+fn evidence_oscal(db: &Path, pubkey: &Path, period: cli::Period, out: &Path) -> i32 {
+    let source = EvidenceSource::Db(db.to_path_buf());
+    let r = match build_report(&source, pubkey, period, None, "evidence export") {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let doc = compliance_agent::evidence::oscal::document(&r);
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    if let Err(e) = compliance_agent::fsutil::write_atomic(out, text.as_bytes(), 0o644) {
+        eprintln!("compliance-agent: evidence export: {}: {e}", out.display());
+        return EXIT_IOERR;
+    }
+    outln!(
+        "wrote {}: OSCAL assessment results, {} bundles from {} to {} (chain seq {}..={} verified, key {})",
+        out.display(),
+        r.period.bundles,
+        r.period.since,
+        r.period.until,
+        r.built_from.seq_first,
+        r.built_from.seq_last,
+        r.built_from.key_fingerprint
+    );
+    EXIT_OK
 }

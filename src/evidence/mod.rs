@@ -8,7 +8,11 @@ pub mod attest;
 pub mod bundle;
 pub mod controls;
 pub mod flush;
+pub mod oscal;
+pub mod report;
+pub mod report_html;
 pub mod retention;
+pub mod verified;
 pub mod verify;
 
 use crate::checks::CheckName;
