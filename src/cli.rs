@@ -76,6 +76,8 @@ pub enum Command {
         pubkey: PathBuf,
         /// The period.
         period: Period,
+        /// Longer than this without a bundle is a gap (seconds).
+        max_gap_secs: Option<u64>,
         /// The file to write.
         out: PathBuf,
     },
@@ -169,7 +171,7 @@ Options:
   --json          for --once, check, config check, plan, status and evidence report
   PERIOD          [--since TIME] [--until TIME]: RFC 3339 or YYYY-MM-DD (UTC; as
                   --until, the end of that day); default the first and last bundle
-  --max-gap SECS  evidence report: longer without any bundle is a gap (default 3900)
+  --max-gap SECS  report, OSCAL: longer without any bundle is a gap (default 3900)
   --format oscal-ar
                   evidence export: write one OSCAL assessment-results JSON FILE
   --out FILE      keygen: the key file; evidence report: the HTML file
@@ -404,19 +406,15 @@ impl ReportArgs {
                     json,
                 }))
             }
-            Some("export") if self.format.is_some() => {
-                if self.max_gap_secs.is_some() {
-                    return Err(UsageError("--max-gap goes with evidence report".into()));
-                }
-                Ok(Some(Command::EvidenceOscal {
-                    db: db.ok_or_else(|| UsageError("evidence export --format oscal-ar needs --db PATH".into()))?,
-                    pubkey: need_key("evidence export --format oscal-ar")?,
-                    period: self.period,
-                    out: positional
-                        .clone()
-                        .ok_or_else(|| UsageError("evidence export --format oscal-ar needs an output FILE".into()))?,
-                }))
-            }
+            Some("export") if self.format.is_some() => Ok(Some(Command::EvidenceOscal {
+                db: db.ok_or_else(|| UsageError("evidence export --format oscal-ar needs --db PATH".into()))?,
+                pubkey: need_key("evidence export --format oscal-ar")?,
+                period: self.period,
+                max_gap_secs: self.max_gap_secs,
+                out: positional
+                    .clone()
+                    .ok_or_else(|| UsageError("evidence export --format oscal-ar needs an output FILE".into()))?,
+            })),
             _ => match self.given.first() {
                 Some(flag) => Err(UsageError(format!("{flag} goes with evidence report or export --format oscal-ar"))),
                 None => Ok(None),
@@ -537,6 +535,7 @@ mod tests {
                 db: "/d".into(),
                 pubkey: "/k".into(),
                 period: Period::default(),
+                max_gap_secs: None,
                 out: "/ar.json".into()
             }
         );

@@ -53,7 +53,9 @@ fn main() {
         Ok(Command::EvidenceReport { source, pubkey, period, max_gap_secs, out, json }) => {
             evidence_report(&source, &pubkey, period, max_gap_secs, out.as_deref(), json)
         }
-        Ok(Command::EvidenceOscal { db, pubkey, period, out }) => evidence_oscal(&db, &pubkey, period, &out),
+        Ok(Command::EvidenceOscal { db, pubkey, period, max_gap_secs, out }) => {
+            evidence_oscal(&db, &pubkey, period, max_gap_secs, &out)
+        }
     };
     std::process::exit(code);
 }
@@ -463,9 +465,9 @@ fn evidence_report(
     EXIT_OK
 }
 
-fn evidence_oscal(db: &Path, pubkey: &Path, period: cli::Period, out: &Path) -> i32 {
+fn evidence_oscal(db: &Path, pubkey: &Path, period: cli::Period, max_gap_secs: Option<u64>, out: &Path) -> i32 {
     let source = EvidenceSource::Db(db.to_path_buf());
-    let r = match build_report(&source, pubkey, period, None, "evidence export") {
+    let r = match build_report(&source, pubkey, period, max_gap_secs, "evidence export") {
         Ok(r) => r,
         Err(code) => return code,
     };
