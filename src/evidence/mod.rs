@@ -10,6 +10,7 @@ pub mod controls;
 pub mod flush;
 pub mod oscal;
 pub mod report;
+pub mod report_build;
 pub mod report_html;
 pub mod retention;
 pub mod verified;

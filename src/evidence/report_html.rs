@@ -162,9 +162,9 @@ fn checks(h: &mut String, r: &Report) {
                 esc(&s.until)
             );
         }
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<text x=\"0\" y=\"32\" font-size=\"10\">{}</text><text x=\"{width}\" y=\"32\" font-size=\"10\" text-anchor=\"end\">{}</text></svg></div>\n",
+            "<text x=\"0\" y=\"32\" font-size=\"10\">{}</text><text x=\"{width}\" y=\"32\" font-size=\"10\" text-anchor=\"end\">{}</text></svg></div>",
             esc(&r.period.since),
             esc(&r.period.until)
         );
@@ -172,7 +172,7 @@ fn checks(h: &mut String, r: &Report) {
 }
 
 fn episodes(h: &mut String, r: &Report) {
-    let _ = write!(h, "<h2>Drift episodes ({})</h2>\n", r.episodes.len());
+    let _ = writeln!(h, "<h2>Drift episodes ({})</h2>", r.episodes.len());
     if r.episodes.is_empty() {
         h.push_str("<p>None: every check was compliant whenever it was known.</p>\n");
         return;
@@ -202,7 +202,7 @@ fn episodes(h: &mut String, r: &Report) {
 }
 
 fn actions(h: &mut String, r: &Report) {
-    let _ = write!(h, "<h2>Remediations ({})</h2>\n", r.remediations.len());
+    let _ = writeln!(h, "<h2>Remediations ({})</h2>", r.remediations.len());
     if !r.remediations.is_empty() {
         h.push_str("<table><tr><th>seq</th><th>started</th><th>check</th><th>outcome</th><th>reason</th><th>order</th><th>took</th><th>detail</th></tr>\n");
         for m in &r.remediations {
@@ -221,7 +221,7 @@ fn actions(h: &mut String, r: &Report) {
         }
         h.push_str("</table>\n");
     }
-    let _ = write!(h, "<h2>Orders ({})</h2>\n", r.orders.len());
+    let _ = writeln!(h, "<h2>Orders ({})</h2>", r.orders.len());
     if !r.orders.is_empty() {
         h.push_str("<table><tr><th>seq</th><th>at</th><th>order</th><th>action</th><th>key</th><th>outcome</th><th>reason</th></tr>\n");
         for o in &r.orders {
@@ -239,7 +239,7 @@ fn actions(h: &mut String, r: &Report) {
         }
         h.push_str("</table>\n");
     }
-    let _ = write!(h, "<h2>Refused orders by reason ({})</h2>\n", r.refused_orders.len());
+    let _ = writeln!(h, "<h2>Refused orders by reason ({})</h2>", r.refused_orders.len());
     if !r.refused_orders.is_empty() {
         h.push_str(
             "<table><tr><th>reason</th><th>bundles</th><th>distinct envelopes</th><th>first</th><th>last</th></tr>\n",
@@ -260,7 +260,7 @@ fn actions(h: &mut String, r: &Report) {
 }
 
 fn records(h: &mut String, r: &Report) {
-    let _ = write!(h, "<h2>Gaps in the record ({})</h2>\n", r.gaps.len());
+    let _ = writeln!(h, "<h2>Gaps in the record ({})</h2>", r.gaps.len());
     if r.gaps.is_empty() {
         h.push_str("<p>None: evidence was written throughout the period.</p>\n");
     } else {
@@ -280,7 +280,7 @@ fn records(h: &mut String, r: &Report) {
         }
         h.push_str("</table>\n");
     }
-    let _ = write!(h, "<h2>Alerts ({})</h2>\n", r.alerts.len());
+    let _ = writeln!(h, "<h2>Alerts ({})</h2>", r.alerts.len());
     if !r.alerts.is_empty() {
         h.push_str("<table><tr><th>reason</th><th>bundles</th><th>first</th><th>last</th></tr>\n");
         for a in &r.alerts {
