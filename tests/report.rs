@@ -92,6 +92,10 @@ fn run_month() -> Month {
             "expected_revision": REVISION, "current_system": link, "max_age_days": 365,
         });
         v["poll_interval_secs"] = json!(STEP_HOURS * 3600);
+        // The defaults, not TestEnv's short ones: a request that times out
+        // on a loaded machine would be an outage the test did not inject.
+        v["mcp"]["connect_timeout_secs"] = json!(10);
+        v["mcp"]["request_timeout_secs"] = json!(30);
         v["evidence"] = json!({"summary_interval_secs": STEP_HOURS * 3600});
     });
     let t0 = next_monday();

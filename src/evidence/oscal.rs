@@ -46,7 +46,7 @@ pub fn hipaa_id(citation: &str) -> String {
     s
 }
 
-/// The document for `r`, written at `generated_at` (RFC 3339).
+/// The document for `r` (its `last-modified` is the report's `generated_at`).
 pub fn document(r: &Report) -> Value {
     let b = &r.built_from;
     let anchor = format!("{}|{}|{}|{}", b.key_fingerprint, b.seq_last, r.period.since, r.period.until);
