@@ -252,6 +252,7 @@ fn a_month_of_evidence_reports_what_was_injected() {
         (&json!(at(2, 10)), &json!(at(2, 10)), &json!("healed"))
     );
     assert_eq!(s[0]["duration_secs"], 0);
+    assert_eq!(s[0]["verdicts"], json!(["drift"]));
     assert_eq!(
         (&s[1]["start"], &s[1]["end"], &s[1]["ending"]),
         (&json!(at(8, 14)), &json!(at(9, 8)), &json!("failed"))

@@ -201,6 +201,11 @@ impl Builder {
                     // An order's remediation of a compliant check is no episode.
                     if t.open.is_some() || v["order"].is_null() {
                         let e = t.open_at(c, started);
+                        // A remediation for drift: the check had drifted,
+                        // even if no cycle bundle shows it.
+                        if e.verdicts.is_empty() {
+                            e.verdicts.insert("drift");
+                        }
                         e.remediations.push(b.seq);
                         match outcome.as_str() {
                             "deferred" => e.deferred = true,
