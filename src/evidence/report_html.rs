@@ -321,6 +321,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn values_from_bundles_are_escaped_on_the_page() {
+        use super::super::report::{Builder, Options};
+        use super::super::verified::{Bundle, Chain};
+        let hostile = "<script>alert(1)</script><img src=x onerror=y>";
+        let bundles = [
+            serde_json::json!({"seq": 1, "kind": "cycle", "site_id": hostile, "appliance_id": "a", "agent": {"version": hostile, "build": "b"},
+                "finished_at": "2026-11-01T00:00:00.000Z", "outcome": "success", "results": {"services": {"verdict": "compliant"}}}),
+            serde_json::json!({"seq": 2, "kind": "remediation", "check": "services", "site_id": "s", "appliance_id": "a", "agent": {},
+                "started_at": "2026-11-01T01:00:00.000Z", "finished_at": "2026-11-01T01:00:05.000Z", "outcome": "failed",
+                "reason": hostile, "detail": hostile, "order": null}),
+            serde_json::json!({"seq": 3, "kind": "order", "site_id": "s", "appliance_id": "a", "agent": {},
+                "finished_at": "2026-11-01T02:00:00.000Z", "outcome": "rejected", "reason": hostile,
+                "order": {"order_id": hostile, "keyid": hostile, "action": hostile, "envelope_sha256": "00"}}),
+            serde_json::json!({"seq": 4, "kind": "alert", "check": "services", "site_id": "s", "appliance_id": "a", "agent": {},
+                "finished_at": "2026-11-01T03:00:00.000Z", "outcome": "alert", "reason": hostile}),
+        ];
+        let mut b = Builder::new(Options { since_ms: None, until_ms: None, max_gap_ms: 3_900_000 });
+        for (i, json) in bundles.into_iter().enumerate() {
+            b.push(&Bundle { seq: i as u64 + 1, sha256: "00".into(), json, pushed_ms: None });
+        }
+        let chain = Chain {
+            source: hostile.into(),
+            delivery_known: false,
+            bundles: 4,
+            seq_range: (1, 4),
+            key_fingerprint: "SHA256:00".into(),
+        };
+        let r = b.finish(&chain, 0);
+        assert_eq!(r.episodes.len(), 1);
+        assert_eq!((r.episodes[0].ending, r.episodes[0].end.is_none()), ("failed", true));
+        assert_eq!(r.orders.len(), 1);
+        assert_eq!(r.refused_orders.len(), 1);
+        let page = render(&r);
+        assert!(!page.contains("<script") && !page.contains("<img"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
+
+    #[test]
     fn escapes_markup_and_controls() {
         assert_eq!(esc("<script>\"a\"&'b'\u{1b}"), "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;\u{fffd}");
     }
