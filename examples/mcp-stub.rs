@@ -408,6 +408,7 @@ impl std::fmt::Display for Arrival {
 
 /// Every bundle held, per appliance: its SHA-256 by seq. A real MCP keeps
 /// this (and the bundles) in a database.
+#[derive(Debug)]
 pub struct Ledger {
     keys_dir: PathBuf,
     chains: HashMap<(String, String), BTreeMap<u64, String>>,

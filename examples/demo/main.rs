@@ -23,7 +23,7 @@ mod dns;
 #[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 mod notify;
 #[path = "../../tests/support/simhost.rs"]
-#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod simhost;
 #[path = "../mcp-stub.rs"]
 #[allow(dead_code)]
