@@ -111,9 +111,9 @@ pub fn check(config: &Config, online: bool, now: i64) -> Report {
             "signing_key_file",
             Level::Ok,
             format!(
-                "{}: Ed25519 key, public key sha256 {}",
+                "{}: Ed25519 key, fingerprint {}",
                 config.signing_key_file.display(),
-                &crate::encoding::sha256_hex(k.public().as_ref())[..16]
+                crate::keys::fingerprint(&k.public())
             ),
         ),
         Err(e) => r.add("signing_key_file", Level::Fail, e.to_string()),

@@ -78,7 +78,15 @@ fn export_verifies_with_the_agent_and_with_openssl_and_tampering_fails() {
     assert!(text(&out.stdout).starts_with("OK "), "{}", text(&out.stdout));
 
     let dir = env.path().join("export");
-    let out = agent(&["evidence", "export", "--db", env.db().to_str().unwrap(), dir.to_str().unwrap()]);
+    let out = agent(&[
+        "evidence",
+        "export",
+        "--db",
+        env.db().to_str().unwrap(),
+        "--key",
+        env.key.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let mut bundles: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -94,7 +102,7 @@ fn export_verifies_with_the_agent_and_with_openssl_and_tampering_fails() {
         let name = b.file_name().unwrap().to_str().unwrap();
         let (seq, id) = name.trim_end_matches(".json").split_once('-').unwrap();
         let v: Value = serde_json::from_slice(&std::fs::read(b).unwrap()).unwrap();
-        assert_eq!((v["seq"].as_u64().unwrap().to_string().as_str(), v["bundle_id"].as_str().unwrap()), (seq, id));
+        assert_eq!((v["seq"].as_u64().unwrap(), v["bundle_id"].as_str().unwrap()), (seq.parse().unwrap(), id));
         let sig = format!("{}.sig", b.display());
         let o = Command::new("openssl")
             .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
@@ -223,7 +231,8 @@ fn kill_9_at_every_step_of_a_write_or_flush_loses_and_duplicates_nothing() {
         let dir = env.path().join("export");
         agent(&["evidence", "export", "--db", env.db().to_str().unwrap(), dir.to_str().unwrap()]);
         for (seq, r) in &got {
-            let local = std::fs::read(dir.join(format!("{seq}-{}.json", r.bundle_id))).unwrap();
+            let name = compliance_agent::evidence::verify::bundle_file_name(*seq, &r.bundle_id);
+            let local = std::fs::read(dir.join(name)).unwrap();
             assert_eq!(sha256_hex(&local), sha256_hex(&r.bundle), "{point}: seq {seq} differs");
         }
     }
@@ -263,7 +272,7 @@ fn corrupt_database_is_moved_aside_and_the_new_chain_names_it() {
     agent(&["evidence", "export", "--db", env.db().to_str().unwrap(), dir.to_str().unwrap()]);
     let first = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| {
         let n = p.file_name().unwrap().to_str().unwrap();
-        n.starts_with("1-") && n.ends_with(".json")
+        n.starts_with(&format!("{:020}-", 1)) && n.ends_with(".json")
     });
     let v: Value = serde_json::from_slice(&std::fs::read(first.unwrap()).unwrap()).unwrap();
     assert_eq!(v["kind"], "alert");
