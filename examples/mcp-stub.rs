@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release --offline --example mcp-stub -- \
 //!     --listen 127.0.0.1:8443 --cert server.pem --key server.key \
-//!     --client-ca ca.pem --evidence-keys DIR [--orders DIR]
+//!     --client-ca ca.pem --evidence-keys DIR [--orders DIR] \
+//!     [--receipt-key PEM [--receipt-keyid ID]]
 //! ```
 //!
 //! - `GET /api/v1/orders?site_id=S&appliance_id=A`: a JSON array of the
@@ -20,6 +21,11 @@
 //!   exact bundle bytes) for each bundle that verified. A refused bundle
 //!   gets no receipt: the agent keeps it and sends it again.
 //!
+//!   With `--receipt-key` (an Ed25519 private key as `compliance-agent
+//!   keygen` writes it) every receipt is signed under `--receipt-keyid`
+//!   (default `mcp-receipts`), as docs/protocol.md specifies, for agents
+//!   with `mcp.receipt_keys`.
+//!
 //! Evidence keys: `DIR/<site_id>.<appliance_id>.pub.pem`, and after a key
 //! rotation `DIR/<site_id>.<appliance_id>.from-seq-<N>.pub.pem` for the
 //! bundles from seq N on (docs/provisioning.md, "Rotating keys").
@@ -31,7 +37,7 @@
 
 use compliance_agent::clock::{rfc3339_ms, Clock, SystemClock};
 use compliance_agent::encoding::{base64_decode, sha256_hex};
-use compliance_agent::keys::parse_public_key_pem;
+use compliance_agent::keys::{parse_public_key_pem, SigningKey};
 use ed25519_compact::{PublicKey, Signature};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -55,8 +61,8 @@ const MAX_BUNDLES: usize = 256;
 /// Largest request line plus headers.
 const MAX_HEAD: usize = 16 * 1024;
 
-const USAGE: &str =
-    "usage: mcp-stub --listen ADDR:PORT --cert PEM --key PEM --client-ca PEM --evidence-keys DIR [--orders DIR]";
+const USAGE: &str = "usage: mcp-stub --listen ADDR:PORT --cert PEM --key PEM --client-ca PEM --evidence-keys DIR \
+                     [--orders DIR] [--receipt-key PEM [--receipt-keyid ID]]";
 
 struct Args {
     listen: String,
@@ -65,6 +71,8 @@ struct Args {
     client_ca: PathBuf,
     evidence_keys: PathBuf,
     orders: Option<PathBuf>,
+    /// Signs receipts: key id and key.
+    receipts: Option<(String, SigningKey)>,
 }
 
 /// One item of a `POST /api/v1/evidence` body.
@@ -111,6 +119,7 @@ fn run() -> Result<()> {
         args.client_ca.display()
     );
     let mut ledger = Ledger::new(&args.evidence_keys);
+    ledger.receipt_signer = args.receipts;
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -130,6 +139,7 @@ fn run() -> Result<()> {
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args> {
     let (mut listen, mut cert, mut key, mut client_ca, mut keys, mut orders) = (None, None, None, None, None, None);
+    let (mut receipt_key, mut receipt_keyid) = (None, None);
     while let Some(flag) = argv.next() {
         if flag == "--help" || flag == "-h" {
             println!("{USAGE}");
@@ -143,6 +153,8 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args> {
             "--client-ca" => client_ca = Some(PathBuf::from(value)),
             "--evidence-keys" => keys = Some(PathBuf::from(value)),
             "--orders" => orders = Some(PathBuf::from(value)),
+            "--receipt-key" => receipt_key = Some(PathBuf::from(value)),
+            "--receipt-keyid" => receipt_keyid = Some(value),
             _ => return Err(format!("unknown option {flag}\n{USAGE}").into()),
         }
     }
@@ -154,6 +166,14 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args> {
         client_ca: need(client_ca, "--client-ca")?,
         evidence_keys: need(keys, "--evidence-keys")?,
         orders,
+        receipts: match (receipt_key, receipt_keyid) {
+            (Some(path), id) => Some((
+                id.unwrap_or_else(|| "mcp-receipts".to_string()),
+                SigningKey::load(&path).map_err(|e| format!("--receipt-key: {e}"))?,
+            )),
+            (None, Some(_)) => return Err(format!("--receipt-keyid needs --receipt-key\n{USAGE}").into()),
+            (None, None) => None,
+        },
     })
 }
 
@@ -332,9 +352,25 @@ fn evidence_reply(body: &[u8], ledger: &mut Ledger, arrivals: &mut Vec<Arrival>)
         };
         let arrival = ledger.receive(&item.bundle_id, &bundle, &signature);
         if arrival.verdict.accepted() {
-            receipts.push(serde_json::json!({
-                "bundle_id": item.bundle_id, "sha256": sha256_hex(&bundle), "received_at": received_at,
-            }));
+            let sha256 = sha256_hex(&bundle);
+            let mut receipt =
+                serde_json::json!({"bundle_id": item.bundle_id, "sha256": sha256, "received_at": received_at});
+            if let Some((keyid, key)) = &ledger.receipt_signer {
+                // It verified, so it is a bundle naming its appliance.
+                let fields: serde_json::Value = serde_json::from_slice(&bundle).unwrap_or_default();
+                let field = |name: &str| fields[name].as_str().unwrap_or_default().to_string();
+                receipt["keyid"] = keyid.as_str().into();
+                receipt["signature"] = compliance_agent::evidence::receipts::sign(
+                    &field("site_id"),
+                    &field("appliance_id"),
+                    &item.bundle_id,
+                    &sha256,
+                    &received_at,
+                    key,
+                )
+                .into();
+            }
+            receipts.push(receipt);
         }
         arrivals.push(arrival);
     }
@@ -412,12 +448,14 @@ impl std::fmt::Display for Arrival {
 pub struct Ledger {
     keys_dir: PathBuf,
     chains: HashMap<(String, String), BTreeMap<u64, String>>,
+    /// Signs receipts (`--receipt-key`): key id and key.
+    pub receipt_signer: Option<(String, SigningKey)>,
 }
 
 impl Ledger {
     /// An empty ledger verifying with the public keys in `keys_dir`.
     pub fn new(keys_dir: &Path) -> Ledger {
-        Ledger { keys_dir: keys_dir.to_path_buf(), chains: HashMap::new() }
+        Ledger { keys_dir: keys_dir.to_path_buf(), chains: HashMap::new(), receipt_signer: None }
     }
 
     /// Verifies one bundle and, if it holds, records it.

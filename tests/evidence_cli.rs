@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 use support::env::{agent_bin, TestEnv};
-use support::mcp::{Behaviour, McpServer, Received};
+use support::mcp::{receipt_key_json, Behaviour, McpServer, Received};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -331,6 +331,44 @@ fn wrong_receipts_leave_bundles_unpushed() {
     server.behave(Behaviour::Normal);
     once(&env);
     assert_eq!(unpushed(&env), 0);
+}
+
+#[test]
+fn with_receipt_keys_unsigned_or_wrongly_signed_receipts_leave_bundles_unpushed_and_alert() {
+    let server = McpServer::start();
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    env.patch(|v| v["mcp"]["receipt_keys"] = receipt_key_json());
+    for (behaviour, why) in [
+        (Behaviour::UnsignedReceipts, "unsigned"),
+        (Behaviour::ForeignReceiptSignatures, "signature by mcp-receipts-test does not verify"),
+    ] {
+        server.behave(behaviour);
+        let out = once(&env);
+        assert_eq!(out.status.code(), Some(support::env::UNDELIVERED), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(&format!(": {why}; the bundle stays unpushed")), "{}", text(&out.stderr));
+        assert!(unpushed(&env) >= 1);
+    }
+    // Signed receipts: everything waiting is pushed, the alert included.
+    server.behave(Behaviour::Normal);
+    let out = once(&env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(unpushed(&env), 0);
+    let alerts: Vec<Value> = by_seq(&server.evidence())
+        .into_values()
+        .map(|r| serde_json::from_slice::<Value>(&r.bundle).unwrap())
+        .filter(|v| v["reason"] == "receipt_unverified")
+        .collect();
+    assert!(!alerts.is_empty(), "no receipt_unverified alert reached the MCP");
+    assert!(alerts[0]["detail"].as_str().unwrap().contains("not signed by a key in mcp.receipt_keys"), "{}", alerts[0]);
+    assert_eq!(verify_db(&env).status.code(), Some(0));
+
+    // Without receipt keys, unsigned receipts count as they always did.
+    let plain = TestEnv::new();
+    plain.set_mcp_url(&server.url());
+    server.behave(Behaviour::UnsignedReceipts);
+    once(&plain);
+    assert_eq!(unpushed(&plain), 0);
 }
 
 #[test]

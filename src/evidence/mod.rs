@@ -10,6 +10,7 @@ pub mod controls;
 pub mod export;
 pub mod flush;
 pub mod period;
+pub mod receipts;
 pub mod retention;
 pub mod rotation;
 pub mod verify;
