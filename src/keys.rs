@@ -285,7 +285,12 @@ pub fn rotate(out: &Path) -> Result<(PublicKey, PublicKey), KeyError> {
         let _ = fs::remove_file(&new_path);
         return Err(io(&old_path)(e));
     }
-    fs::rename(&new_path, out).map_err(io(out))?;
+    if let Err(e) = fs::rename(&new_path, out) {
+        // Nothing changed: the old key is still at `out`.
+        let _ = fs::remove_file(&old_path);
+        let _ = fs::remove_file(&new_path);
+        return Err(io(out)(e));
+    }
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
     }
