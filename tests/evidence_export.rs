@@ -392,6 +392,14 @@ fn keygen_rotate_is_recorded_by_the_agent_and_verify_follows_it() {
             compliance_agent::encoding::base64_encode(pk.as_ref())
         )
     );
+    // `config check` sees the rotation waiting.
+    let out = env.run(&["config", "check", "--offline"]);
+    assert!(
+        text(&out.stdout)
+            .contains(&format!("{key}.old: the old key (fingerprint {old_fp}); the next start signs the rotation")),
+        "{}",
+        text(&out.stdout)
+    );
     // A second rotation before the agent recorded the first: refused.
     let out = agent(&["keygen", "--rotate", "--out", key]);
     assert_eq!(out.status.code(), Some(1));
