@@ -26,9 +26,11 @@
 //!   (default `mcp-receipts`), as docs/protocol.md specifies, for agents
 //!   with `mcp.receipt_keys`.
 //!
-//! Evidence keys: `DIR/<site_id>.<appliance_id>.pub.pem`, and after a key
-//! rotation `DIR/<site_id>.<appliance_id>.from-seq-<N>.pub.pem` for the
-//! bundles from seq N on (docs/provisioning.md, "Rotating keys").
+//! Evidence keys: `DIR/<site_id>.<appliance_id>.pub.pem`. A `key_rotation`
+//! bundle that verifies names the key of every later bundle, and the stub
+//! follows it; a stub started after a rotation can be given
+//! `DIR/<site_id>.<appliance_id>.from-seq-<N>.pub.pem` for the bundles
+//! from seq N on (docs/provisioning.md, "Rotating keys").
 //!
 //! It keeps the chain heads in memory only and writes nothing to disk: it
 //! is for a first run (docs/provisioning.md) and the demo, not for keeping
@@ -390,6 +392,15 @@ struct Header {
     outcome: String,
     reason: Option<String>,
     detail: Option<String>,
+    /// For `key_rotation`: the key that signs every later bundle.
+    rotation: Option<Rotation>,
+}
+
+/// The part of a `key_rotation` bundle the stub follows.
+#[derive(Deserialize)]
+struct Rotation {
+    /// Base64 DER SubjectPublicKeyInfo: the body of the new key's PEM.
+    new_public_key: String,
 }
 
 /// What became of one bundle.
@@ -448,6 +459,9 @@ impl std::fmt::Display for Arrival {
 pub struct Ledger {
     keys_dir: PathBuf,
     chains: HashMap<(String, String), BTreeMap<u64, String>>,
+    /// Keys learnt from verified `key_rotation` bundles, per appliance:
+    /// the key from that seq on.
+    rotations: HashMap<(String, String), BTreeMap<u64, PublicKey>>,
     /// Signs receipts (`--receipt-key`): key id and key.
     pub receipt_signer: Option<(String, SigningKey)>,
 }
@@ -455,7 +469,12 @@ pub struct Ledger {
 impl Ledger {
     /// An empty ledger verifying with the public keys in `keys_dir`.
     pub fn new(keys_dir: &Path) -> Ledger {
-        Ledger { keys_dir: keys_dir.to_path_buf(), chains: HashMap::new(), receipt_signer: None }
+        Ledger {
+            keys_dir: keys_dir.to_path_buf(),
+            chains: HashMap::new(),
+            rotations: HashMap::new(),
+            receipt_signer: None,
+        }
     }
 
     /// Verifies one bundle and, if it holds, records it.
@@ -473,16 +492,22 @@ impl Ledger {
         if h.bundle_id != bundle_id {
             return Verdict::Refused("the bundle carries another bundle_id".into());
         }
-        let key = match self.key_for(&h.site_id, &h.appliance_id, h.seq) {
-            Ok(key) => key,
+        let appliance = (h.site_id.clone(), h.appliance_id.clone());
+        let (from, mut key) = match self.key_for(&h.site_id, &h.appliance_id, h.seq) {
+            Ok(found) => found,
             Err(why) => return Verdict::Refused(why),
         };
+        // A rotation this stub saw and verified outranks an older key file.
+        let learnt = self.rotations.get(&appliance).and_then(|r| r.range(..=h.seq).next_back());
+        if let Some((_, learnt)) = learnt.filter(|(at, _)| **at > from) {
+            key = *learnt;
+        }
         let signed = Signature::from_slice(signature).is_ok_and(|s| key.verify(bundle, &s).is_ok());
         if !signed {
             return Verdict::Refused("the signature does not verify with the appliance's evidence key".into());
         }
         let sha256 = sha256_hex(bundle);
-        let chain = self.chains.entry((h.site_id.clone(), h.appliance_id.clone())).or_default();
+        let chain = self.chains.entry(appliance.clone()).or_default();
         if let Some(held) = chain.get(&h.seq) {
             return if *held == sha256 {
                 Verdict::Again
@@ -499,13 +524,26 @@ impl Ledger {
             (_, None) if chain.is_empty() => Verdict::ChainStartsHere,
             (seq, None) => return Verdict::Refused(format!("seq {} is missing: the chain has a gap", seq - 1)),
         };
+        // Signed by the current key and naming the next one: from the next
+        // seq on, bundles are signed by the new key (docs/evidence.md).
+        if h.kind == "key_rotation" {
+            let pem = h
+                .rotation
+                .as_ref()
+                .map(|r| format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", r.new_public_key));
+            let Some(Ok(next)) = pem.as_deref().map(parse_public_key_pem) else {
+                return Verdict::Refused("a key_rotation bundle without a readable new key".into());
+            };
+            self.rotations.entry(appliance).or_default().insert(h.seq + 1, next);
+        }
         chain.insert(h.seq, sha256);
         verdict
     }
 
-    /// The appliance's evidence key for `seq`: `<site>.<appliance>.pub.pem`,
-    /// or the `….from-seq-<N>.pub.pem` with the largest N ≤ seq.
-    fn key_for(&self, site: &str, appliance: &str, seq: u64) -> std::result::Result<PublicKey, String> {
+    /// The appliance's evidence key for `seq` and the seq it applies from:
+    /// `<site>.<appliance>.pub.pem` (from 1), or the
+    /// `….from-seq-<N>.pub.pem` with the largest N ≤ seq.
+    fn key_for(&self, site: &str, appliance: &str, seq: u64) -> std::result::Result<(u64, PublicKey), String> {
         let safe = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
         if !safe(site) || !safe(appliance) {
             return Err(format!("site_id {site:?} or appliance_id {appliance:?} is not a plain name"));
@@ -528,9 +566,10 @@ impl Ledger {
                 best = Some((from, entry.path()));
             }
         }
-        let (_, path) = best.ok_or_else(|| format!("no evidence key {}/{stem}pub.pem", self.keys_dir.display()))?;
+        let (from, path) = best.ok_or_else(|| format!("no evidence key {}/{stem}pub.pem", self.keys_dir.display()))?;
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        parse_public_key_pem(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let key = parse_public_key_pem(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok((from, key))
     }
 }
 
