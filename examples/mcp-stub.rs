@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release --offline --example mcp-stub -- \
 //!     --listen 127.0.0.1:8443 --cert server.pem --key server.key \
-//!     --client-ca ca.pem --evidence-keys DIR [--orders DIR]
+//!     --client-ca ca.pem --evidence-keys DIR [--orders DIR] \
+//!     [--receipt-key PEM [--receipt-keyid ID]]
 //! ```
 //!
 //! - `GET /api/v1/orders?site_id=S&appliance_id=A`: a JSON array of the
@@ -20,9 +21,16 @@
 //!   exact bundle bytes) for each bundle that verified. A refused bundle
 //!   gets no receipt: the agent keeps it and sends it again.
 //!
-//! Evidence keys: `DIR/<site_id>.<appliance_id>.pub.pem`, and after a key
-//! rotation `DIR/<site_id>.<appliance_id>.from-seq-<N>.pub.pem` for the
-//! bundles from seq N on (docs/provisioning.md, "Rotating keys").
+//!   With `--receipt-key` (an Ed25519 private key as `compliance-agent
+//!   keygen` writes it) every receipt is signed under `--receipt-keyid`
+//!   (default `mcp-receipts`), as docs/protocol.md specifies, for agents
+//!   with `mcp.receipt_keys`.
+//!
+//! Evidence keys: `DIR/<site_id>.<appliance_id>.pub.pem`. A `key_rotation`
+//! bundle that verifies names the key of every later bundle, and the stub
+//! follows it; a stub started after a rotation can be given
+//! `DIR/<site_id>.<appliance_id>.from-seq-<N>.pub.pem` for the bundles
+//! from seq N on (docs/provisioning.md, "Rotating keys").
 //!
 //! It keeps the chain heads in memory only and writes nothing to disk: it
 //! is for a first run (docs/provisioning.md) and the demo, not for keeping
@@ -31,7 +39,7 @@
 
 use compliance_agent::clock::{rfc3339_ms, Clock, SystemClock};
 use compliance_agent::encoding::{base64_decode, sha256_hex};
-use compliance_agent::keys::parse_public_key_pem;
+use compliance_agent::keys::{parse_public_key_pem, SigningKey};
 use ed25519_compact::{PublicKey, Signature};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -55,8 +63,8 @@ const MAX_BUNDLES: usize = 256;
 /// Largest request line plus headers.
 const MAX_HEAD: usize = 16 * 1024;
 
-const USAGE: &str =
-    "usage: mcp-stub --listen ADDR:PORT --cert PEM --key PEM --client-ca PEM --evidence-keys DIR [--orders DIR]";
+const USAGE: &str = "usage: mcp-stub --listen ADDR:PORT --cert PEM --key PEM --client-ca PEM --evidence-keys DIR \
+                     [--orders DIR] [--receipt-key PEM [--receipt-keyid ID]]";
 
 struct Args {
     listen: String,
@@ -65,6 +73,8 @@ struct Args {
     client_ca: PathBuf,
     evidence_keys: PathBuf,
     orders: Option<PathBuf>,
+    /// Signs receipts: key id and key.
+    receipts: Option<(String, SigningKey)>,
 }
 
 /// One item of a `POST /api/v1/evidence` body.
@@ -111,6 +121,7 @@ fn run() -> Result<()> {
         args.client_ca.display()
     );
     let mut ledger = Ledger::new(&args.evidence_keys);
+    ledger.receipt_signer = args.receipts;
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -130,6 +141,7 @@ fn run() -> Result<()> {
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args> {
     let (mut listen, mut cert, mut key, mut client_ca, mut keys, mut orders) = (None, None, None, None, None, None);
+    let (mut receipt_key, mut receipt_keyid) = (None, None);
     while let Some(flag) = argv.next() {
         if flag == "--help" || flag == "-h" {
             println!("{USAGE}");
@@ -143,6 +155,8 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args> {
             "--client-ca" => client_ca = Some(PathBuf::from(value)),
             "--evidence-keys" => keys = Some(PathBuf::from(value)),
             "--orders" => orders = Some(PathBuf::from(value)),
+            "--receipt-key" => receipt_key = Some(PathBuf::from(value)),
+            "--receipt-keyid" => receipt_keyid = Some(value),
             _ => return Err(format!("unknown option {flag}\n{USAGE}").into()),
         }
     }
@@ -154,6 +168,14 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args> {
         client_ca: need(client_ca, "--client-ca")?,
         evidence_keys: need(keys, "--evidence-keys")?,
         orders,
+        receipts: match (receipt_key, receipt_keyid) {
+            (Some(path), id) => Some((
+                id.unwrap_or_else(|| "mcp-receipts".to_string()),
+                SigningKey::load(&path).map_err(|e| format!("--receipt-key: {e}"))?,
+            )),
+            (None, Some(_)) => return Err(format!("--receipt-keyid needs --receipt-key\n{USAGE}").into()),
+            (None, None) => None,
+        },
     })
 }
 
@@ -332,9 +354,25 @@ fn evidence_reply(body: &[u8], ledger: &mut Ledger, arrivals: &mut Vec<Arrival>)
         };
         let arrival = ledger.receive(&item.bundle_id, &bundle, &signature);
         if arrival.verdict.accepted() {
-            receipts.push(serde_json::json!({
-                "bundle_id": item.bundle_id, "sha256": sha256_hex(&bundle), "received_at": received_at,
-            }));
+            let sha256 = sha256_hex(&bundle);
+            let mut receipt =
+                serde_json::json!({"bundle_id": item.bundle_id, "sha256": sha256, "received_at": received_at});
+            if let Some((keyid, key)) = &ledger.receipt_signer {
+                // It verified, so it is a bundle naming its appliance.
+                let fields: serde_json::Value = serde_json::from_slice(&bundle).unwrap_or_default();
+                let field = |name: &str| fields[name].as_str().unwrap_or_default().to_string();
+                receipt["keyid"] = keyid.as_str().into();
+                receipt["signature"] = compliance_agent::evidence::receipts::sign(
+                    &field("site_id"),
+                    &field("appliance_id"),
+                    &item.bundle_id,
+                    &sha256,
+                    &received_at,
+                    key,
+                )
+                .into();
+            }
+            receipts.push(receipt);
         }
         arrivals.push(arrival);
     }
@@ -354,6 +392,15 @@ struct Header {
     outcome: String,
     reason: Option<String>,
     detail: Option<String>,
+    /// For `key_rotation`: the key that signs every later bundle.
+    rotation: Option<Rotation>,
+}
+
+/// The part of a `key_rotation` bundle the stub follows.
+#[derive(Deserialize)]
+struct Rotation {
+    /// Base64 DER SubjectPublicKeyInfo: the body of the new key's PEM.
+    new_public_key: String,
 }
 
 /// What became of one bundle.
@@ -412,12 +459,22 @@ impl std::fmt::Display for Arrival {
 pub struct Ledger {
     keys_dir: PathBuf,
     chains: HashMap<(String, String), BTreeMap<u64, String>>,
+    /// Keys learnt from verified `key_rotation` bundles, per appliance:
+    /// the key from that seq on.
+    rotations: HashMap<(String, String), BTreeMap<u64, PublicKey>>,
+    /// Signs receipts (`--receipt-key`): key id and key.
+    pub receipt_signer: Option<(String, SigningKey)>,
 }
 
 impl Ledger {
     /// An empty ledger verifying with the public keys in `keys_dir`.
     pub fn new(keys_dir: &Path) -> Ledger {
-        Ledger { keys_dir: keys_dir.to_path_buf(), chains: HashMap::new() }
+        Ledger {
+            keys_dir: keys_dir.to_path_buf(),
+            chains: HashMap::new(),
+            rotations: HashMap::new(),
+            receipt_signer: None,
+        }
     }
 
     /// Verifies one bundle and, if it holds, records it.
@@ -435,16 +492,22 @@ impl Ledger {
         if h.bundle_id != bundle_id {
             return Verdict::Refused("the bundle carries another bundle_id".into());
         }
-        let key = match self.key_for(&h.site_id, &h.appliance_id, h.seq) {
-            Ok(key) => key,
+        let appliance = (h.site_id.clone(), h.appliance_id.clone());
+        let (from, mut key) = match self.key_for(&h.site_id, &h.appliance_id, h.seq) {
+            Ok(found) => found,
             Err(why) => return Verdict::Refused(why),
         };
+        // A rotation this stub saw and verified outranks an older key file.
+        let learnt = self.rotations.get(&appliance).and_then(|r| r.range(..=h.seq).next_back());
+        if let Some((_, learnt)) = learnt.filter(|(at, _)| **at > from) {
+            key = *learnt;
+        }
         let signed = Signature::from_slice(signature).is_ok_and(|s| key.verify(bundle, &s).is_ok());
         if !signed {
             return Verdict::Refused("the signature does not verify with the appliance's evidence key".into());
         }
         let sha256 = sha256_hex(bundle);
-        let chain = self.chains.entry((h.site_id.clone(), h.appliance_id.clone())).or_default();
+        let chain = self.chains.entry(appliance.clone()).or_default();
         if let Some(held) = chain.get(&h.seq) {
             return if *held == sha256 {
                 Verdict::Again
@@ -461,13 +524,26 @@ impl Ledger {
             (_, None) if chain.is_empty() => Verdict::ChainStartsHere,
             (seq, None) => return Verdict::Refused(format!("seq {} is missing: the chain has a gap", seq - 1)),
         };
+        // Signed by the current key and naming the next one: from the next
+        // seq on, bundles are signed by the new key (docs/evidence.md).
+        if h.kind == "key_rotation" {
+            let pem = h
+                .rotation
+                .as_ref()
+                .map(|r| format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", r.new_public_key));
+            let Some(Ok(next)) = pem.as_deref().map(parse_public_key_pem) else {
+                return Verdict::Refused("a key_rotation bundle without a readable new key".into());
+            };
+            self.rotations.entry(appliance).or_default().insert(h.seq + 1, next);
+        }
         chain.insert(h.seq, sha256);
         verdict
     }
 
-    /// The appliance's evidence key for `seq`: `<site>.<appliance>.pub.pem`,
-    /// or the `….from-seq-<N>.pub.pem` with the largest N ≤ seq.
-    fn key_for(&self, site: &str, appliance: &str, seq: u64) -> std::result::Result<PublicKey, String> {
+    /// The appliance's evidence key for `seq` and the seq it applies from:
+    /// `<site>.<appliance>.pub.pem` (from 1), or the
+    /// `….from-seq-<N>.pub.pem` with the largest N ≤ seq.
+    fn key_for(&self, site: &str, appliance: &str, seq: u64) -> std::result::Result<(u64, PublicKey), String> {
         let safe = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
         if !safe(site) || !safe(appliance) {
             return Err(format!("site_id {site:?} or appliance_id {appliance:?} is not a plain name"));
@@ -490,9 +566,10 @@ impl Ledger {
                 best = Some((from, entry.path()));
             }
         }
-        let (_, path) = best.ok_or_else(|| format!("no evidence key {}/{stem}pub.pem", self.keys_dir.display()))?;
+        let (from, path) = best.ok_or_else(|| format!("no evidence key {}/{stem}pub.pem", self.keys_dir.display()))?;
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        parse_public_key_pem(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let key = parse_public_key_pem(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok((from, key))
     }
 }
 

@@ -59,18 +59,33 @@ pub enum Command {
         db: PathBuf,
         /// Output directory.
         dir: PathBuf,
+        /// The evidence private key, to sign the export manifest.
+        key: Option<PathBuf>,
+        /// Bundles written at or after this time (Unix ms).
+        since: Option<i64>,
+        /// Bundles written before this time (Unix ms).
+        until: Option<i64>,
     },
     /// Verify signatures and the chain, from a database or an export.
     EvidenceVerify {
         /// Where the bundles are.
         source: EvidenceSource,
-        /// The appliance's evidence public key (SPKI PEM).
-        pubkey: PathBuf,
+        /// The appliance's evidence public keys (SPKI PEM); the chain starts
+        /// with whichever signed its first bundle.
+        pubkeys: Vec<PathBuf>,
     },
     /// Write a new evidence key and its public key.
     Keygen {
         /// Private key path; the public key goes to `PATH.pub.pem`.
         out: PathBuf,
+        /// Replace the key at `out`, keeping the old one as `PATH.old`
+        /// until the agent has recorded the rotation.
+        rotate: bool,
+    },
+    /// Print the public key of an evidence key file.
+    Pubkey {
+        /// The private key file.
+        key: PathBuf,
     },
     /// Print the version and build id.
     Version,
@@ -112,12 +127,19 @@ Usage:
                                              nothing is changed
   compliance-agent [--config PATH] status [--json]
                                              last cycle, backlog, last push, alerts
-  compliance-agent evidence export --db PATH DIR
+  compliance-agent evidence export --db PATH [--key PATH] [--since TIME] [--until TIME] DIR
                                              write <seq>-<bundle_id>.json(.sig) files
-  compliance-agent evidence verify (--db PATH | DIR) --pubkey PEM
-                                             check signatures and the hash chain
-  compliance-agent keygen --out PATH         write an evidence key (PATH, mode 0600)
-                                             and its public key (PATH.pub.pem)
+                                             (seq zero-padded to 20 digits) and, with
+                                             --key, a signed export.manifest
+  compliance-agent evidence verify (--db PATH | DIR) --pubkey PEM [--pubkey PEM]...
+                                             check signatures, the hash chain, key
+                                             rotations and the export manifest
+  compliance-agent keygen --out PATH [--rotate]
+                                             write an evidence key (PATH, mode 0600)
+                                             and its public key (PATH.pub.pem);
+                                             --rotate: replace the key at PATH, the
+                                             old one kept as PATH.old for the agent
+  compliance-agent pubkey --key PATH         print an evidence key's public key
   compliance-agent --version | --help
 
 Options:
@@ -125,6 +147,9 @@ Options:
   --once          one full cycle; ends with one summary line (--json: as JSON)
   --offline       config check: do not contact the MCP
   --json          for --once, check, config check, plan and status
+  --since, --until TIME
+                  evidence export: bundles written in [since, until); TIME is
+                  RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01, UTC)
 ";
 
 /// The whole `--help` text: [`USAGE`] and the exit status table
@@ -158,7 +183,11 @@ where
     let mut out: Option<PathBuf> = None;
     let mut json = false;
     let mut db: Option<PathBuf> = None;
-    let mut pubkey: Option<PathBuf> = None;
+    let mut pubkeys: Vec<PathBuf> = Vec::new();
+    let mut key: Option<PathBuf> = None;
+    let mut since: Option<i64> = None;
+    let mut until: Option<i64> = None;
+    let mut rotate = false;
     let mut evidence_verb: Option<String> = None;
     let mut config_verb: Option<String> = None;
     let mut offline = false;
@@ -184,12 +213,23 @@ where
             "--json" => json = true,
             "--offline" if config_verb.is_some() => offline = true,
             "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
-            "--pubkey" if evidence_verb.as_deref() == Some("verify") => {
-                set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
+            "--pubkey" if evidence_verb.as_deref() == Some("verify") => pubkeys.push(PathBuf::from(value("--pubkey")?)),
+            "--key" if evidence_verb.as_deref() == Some("export") || sub.as_deref() == Some("pubkey") => {
+                set_once(&mut key, PathBuf::from(value("--key")?), "--key")?
             }
+            "--since" if evidence_verb.as_deref() == Some("export") => {
+                set_once(&mut since, time(&value("--since")?)?, "--since")?
+            }
+            "--until" if evidence_verb.as_deref() == Some("export") => {
+                set_once(&mut until, time(&value("--until")?)?, "--until")?
+            }
+            "--rotate" if sub.as_deref() == Some("keygen") => rotate = true,
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
             word if sub.is_none()
-                && matches!(word, "run" | "keygen" | "status" | "check" | "plan" | "evidence" | "config") =>
+                && matches!(
+                    word,
+                    "run" | "keygen" | "pubkey" | "status" | "check" | "plan" | "evidence" | "config"
+                ) =>
             {
                 sub = Some(word.to_string())
             }
@@ -227,18 +267,30 @@ where
                 return Err(UsageError("evidence commands take no --config".into()));
             }
             match evidence_verb.as_deref() {
-                Some("export") => Ok(Command::EvidenceExport {
-                    db: db.ok_or_else(|| UsageError("evidence export needs --db PATH".into()))?,
-                    dir: positional.ok_or_else(|| UsageError("evidence export needs an output DIR".into()))?,
-                }),
+                Some("export") => {
+                    if let (Some(s), Some(u)) = (since, until) {
+                        if s >= u {
+                            return Err(UsageError("evidence export: --since must be before --until".into()));
+                        }
+                    }
+                    Ok(Command::EvidenceExport {
+                        db: db.ok_or_else(|| UsageError("evidence export needs --db PATH".into()))?,
+                        dir: positional.ok_or_else(|| UsageError("evidence export needs an output DIR".into()))?,
+                        key,
+                        since,
+                        until,
+                    })
+                }
                 Some("verify") => {
                     let source = match (db, positional) {
                         (Some(d), None) => EvidenceSource::Db(d),
                         (None, Some(dir)) => EvidenceSource::Dir(dir),
                         _ => return Err(UsageError("evidence verify needs exactly one of --db PATH or DIR".into())),
                     };
-                    let pubkey = pubkey.ok_or_else(|| UsageError("evidence verify needs --pubkey PEM".into()))?;
-                    Ok(Command::EvidenceVerify { source, pubkey })
+                    if pubkeys.is_empty() {
+                        return Err(UsageError("evidence verify needs --pubkey PEM".into()));
+                    }
+                    Ok(Command::EvidenceVerify { source, pubkeys })
                 }
                 _ => Err(UsageError("evidence needs export or verify".into())),
             }
@@ -247,10 +299,21 @@ where
             if config.is_some() {
                 return Err(UsageError("keygen takes no --config".into()));
             }
-            Ok(Command::Keygen { out: out.ok_or_else(|| UsageError("keygen needs --out PATH".into()))? })
+            Ok(Command::Keygen { out: out.ok_or_else(|| UsageError("keygen needs --out PATH".into()))?, rotate })
+        }
+        (Some("pubkey"), false) => {
+            if config.is_some() {
+                return Err(UsageError("pubkey takes no --config".into()));
+            }
+            Ok(Command::Pubkey { key: key.ok_or_else(|| UsageError("pubkey needs --key PATH".into()))? })
         }
         (Some(other), _) => Err(UsageError(format!("{other} cannot be combined with --once"))),
     }
+}
+
+/// A `--since`/`--until` value.
+fn time(v: &str) -> Result<i64, UsageError> {
+    crate::evidence::period::parse_time(v).map_err(UsageError)
 }
 
 fn set_once<T>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), UsageError> {
@@ -283,7 +346,12 @@ mod tests {
         );
         assert_eq!(p(&["--once"]).unwrap(), Command::Once { config: default.clone(), json: false });
         assert_eq!(p(&["--once", "--json"]).unwrap(), Command::Once { config: default, json: true });
-        assert_eq!(p(&["keygen", "--out", "/k"]).unwrap(), Command::Keygen { out: "/k".into() });
+        assert_eq!(p(&["keygen", "--out", "/k"]).unwrap(), Command::Keygen { out: "/k".into(), rotate: false });
+        assert_eq!(
+            p(&["keygen", "--rotate", "--out", "/k"]).unwrap(),
+            Command::Keygen { out: "/k".into(), rotate: true }
+        );
+        assert_eq!(p(&["pubkey", "--key", "/k"]).unwrap(), Command::Pubkey { key: "/k".into() });
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert_eq!(p(&["--help"]).unwrap(), Command::Help);
         assert_eq!(p(&["run", "--help"]).unwrap(), Command::Help);
@@ -309,15 +377,44 @@ mod tests {
         );
         assert_eq!(
             p(&["evidence", "export", "--db", "/d.db", "/out"]).unwrap(),
-            Command::EvidenceExport { db: "/d.db".into(), dir: "/out".into() }
+            Command::EvidenceExport { db: "/d.db".into(), dir: "/out".into(), key: None, since: None, until: None }
+        );
+        assert_eq!(
+            p(&[
+                "evidence",
+                "export",
+                "--db",
+                "/d.db",
+                "--key",
+                "/k",
+                "--since",
+                "2026-11-01",
+                "--until=2026-12-01T00:00:00Z",
+                "/out"
+            ])
+            .unwrap(),
+            Command::EvidenceExport {
+                db: "/d.db".into(),
+                dir: "/out".into(),
+                key: Some("/k".into()),
+                since: Some(1_793_491_200_000),
+                until: Some(1_796_083_200_000)
+            }
         );
         assert_eq!(
             p(&["evidence", "verify", "--db", "/d.db", "--pubkey", "/k.pem"]).unwrap(),
-            Command::EvidenceVerify { source: EvidenceSource::Db("/d.db".into()), pubkey: "/k.pem".into() }
+            Command::EvidenceVerify { source: EvidenceSource::Db("/d.db".into()), pubkeys: vec!["/k.pem".into()] }
         );
         assert_eq!(
             p(&["evidence", "verify", "/out", "--pubkey", "/k.pem"]).unwrap(),
-            Command::EvidenceVerify { source: EvidenceSource::Dir("/out".into()), pubkey: "/k.pem".into() }
+            Command::EvidenceVerify { source: EvidenceSource::Dir("/out".into()), pubkeys: vec!["/k.pem".into()] }
+        );
+        assert_eq!(
+            p(&["evidence", "verify", "/out", "--pubkey", "/a.pem", "--pubkey", "/b.pem"]).unwrap(),
+            Command::EvidenceVerify {
+                source: EvidenceSource::Dir("/out".into()),
+                pubkeys: vec!["/a.pem".into(), "/b.pem".into()]
+            }
         );
     }
 
@@ -349,6 +446,15 @@ mod tests {
             &["config", "frob"],
             &["config", "check", "extra"],
             &["check", "--offline"],
+            &["evidence", "export", "--db", "/d", "--since", "yesterday", "/out"],
+            &["evidence", "export", "--db", "/d", "--since", "2026-12-01", "--until", "2026-11-01", "/out"],
+            &["evidence", "export", "--db", "/d", "--key", "/a", "--key", "/b", "/out"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--since", "2026-11-01"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--key", "/k"],
+            &["--rotate"],
+            &["pubkey"],
+            &["pubkey", "--out", "/k"],
+            &["keygen", "--key", "/k"],
         ] {
             assert!(p(bad).is_err(), "{bad:?}");
         }

@@ -41,15 +41,16 @@ fn main() {
             outln!("compliance-agent {}", build_info().version_line());
             EXIT_OK
         }
-        Ok(Command::Keygen { out }) => keygen(&out),
+        Ok(Command::Keygen { out, rotate }) => keygen(&out, rotate),
+        Ok(Command::Pubkey { key }) => pubkey(&key),
         Ok(Command::Run { config }) => agent(&config, None),
         Ok(Command::Once { config, json }) => agent(&config, Some(json)),
         Ok(Command::Status { config, json }) => status(&config, json),
         Ok(Command::Check { config, json }) => check(&config, json),
         Ok(Command::Plan { config, json }) => plan(&config, json),
         Ok(Command::ConfigCheck { config, offline, json }) => config_check(&config, offline, json),
-        Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
-        Ok(Command::EvidenceVerify { source, pubkey }) => verify(&source, &pubkey),
+        Ok(Command::EvidenceExport { db, dir, key, since, until }) => export(&db, &dir, key.as_deref(), since, until),
+        Ok(Command::EvidenceVerify { source, pubkeys }) => verify(&source, &pubkeys),
     };
     std::process::exit(code);
 }
@@ -211,13 +212,32 @@ fn status(config_path: &Path, json: bool) -> i32 {
     }
 }
 
-fn export(db: &Path, dir: &Path) -> i32 {
-    if let Some(code) = input_problem(db, "database") {
+fn export(db: &Path, dir: &Path, key: Option<&Path>, since: Option<i64>, until: Option<i64>) -> i32 {
+    use compliance_agent::evidence::verify::{export_with, ExportOptions, MANIFEST_FILE};
+    if let Some(code) = input_problem(db, "database").or_else(|| key.and_then(|k| input_problem(k, "key file"))) {
         return code;
     }
-    match compliance_agent::evidence::verify::export(db, dir) {
-        Ok(n) => {
-            outln!("exported {n} bundles to {}", dir.display());
+    let key = match key.map(SigningKey::load).transpose() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("compliance-agent: evidence export: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if key.is_none() {
+        eprintln!(
+            "compliance-agent: evidence export: no --key: no signed {MANIFEST_FILE} is written, and `evidence verify` will report that removed bundles at the end cannot be detected"
+        );
+    }
+    let opts = ExportOptions {
+        period: compliance_agent::evidence::period::Period { since_ms: since, until_ms: until },
+        key,
+        now_ms: compliance_agent::clock::Clock::now_ms(&compliance_agent::clock::SystemClock),
+    };
+    match export_with(db, dir, &opts) {
+        Ok(e) => {
+            let manifest = if e.manifest { format!(" and a signed {MANIFEST_FILE}") } else { String::new() };
+            outln!("exported {} bundles (seq {}..={}){manifest} to {}", e.bundles, e.range.0, e.range.1, dir.display());
             EXIT_OK
         }
         Err(e) => {
@@ -227,28 +247,30 @@ fn export(db: &Path, dir: &Path) -> i32 {
     }
 }
 
-fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
+fn verify(source: &EvidenceSource, pubkeys: &[std::path::PathBuf]) -> i32 {
     let input = match source {
         EvidenceSource::Db(db) => input_problem(db, "database"),
         EvidenceSource::Dir(dir) => input_problem(dir, "evidence directory"),
     };
-    if let Some(code) = input.or_else(|| input_problem(pubkey, "public key file")) {
+    if let Some(code) = input.or_else(|| pubkeys.iter().find_map(|p| input_problem(p, "public key file"))) {
         return code;
     }
-    let key =
+    let mut keys = Vec::new();
+    for pubkey in pubkeys {
         match compliance_agent::fsutil::read_text_capped(pubkey, 64 * 1024, compliance_agent::fsutil::Follow::Symlinks)
             .map_err(|e| e.to_string())
             .and_then(|t| keys::parse_public_key_pem(&t))
         {
-            Ok(k) => k,
+            Ok(k) => keys.push(k),
             Err(e) => {
                 eprintln!("compliance-agent: evidence verify: {}: {e}", pubkey.display());
                 return EXIT_USAGE;
             }
-        };
+        }
+    }
     let result = match source {
-        EvidenceSource::Db(db) => compliance_agent::evidence::verify::verify_db(db, key),
-        EvidenceSource::Dir(dir) => compliance_agent::evidence::verify::verify_dir(dir, key),
+        EvidenceSource::Db(db) => compliance_agent::evidence::verify::verify_db_keys(db, keys),
+        EvidenceSource::Dir(dir) => compliance_agent::evidence::verify::verify_dir_keys(dir, keys),
     };
     match result {
         Err(e) => {
@@ -260,26 +282,73 @@ fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
                 outln!("FAIL {p}");
             }
             let range = v.range.map(|(a, b)| format!("seq {a}..={b}")).unwrap_or_else(|| "no bundles".into());
-            if v.ok() {
+            let code = if v.ok() {
                 outln!("OK {} bundles ({range}): every signature verifies and the chain is intact", v.checked);
                 EXIT_OK
             } else {
                 outln!("FAILED {} problems in {} bundles ({range})", v.problems.len(), v.checked);
                 EXIT_DATAERR
+            };
+            for line in v.describe() {
+                outln!("  {line}");
             }
+            code
         }
     }
 }
 
-fn keygen(out: &Path) -> i32 {
+fn keygen(out: &Path, rotate: bool) -> i32 {
+    if rotate {
+        return match keys::rotate(out) {
+            Ok((old, new)) => {
+                outln!(
+                    "rotated {}: the old key is kept as {} until the agent records the rotation at its next start",
+                    out.display(),
+                    keys::old_key_path(out).display()
+                );
+                outln!("old fingerprint {}", keys::fingerprint(&old));
+                outln!("new fingerprint {}", keys::fingerprint(&new));
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("compliance-agent: keygen --rotate: {e}");
+                EXIT_DRIFT
+            }
+        };
+    }
     match keys::keygen(out) {
         Ok(public) => {
             outln!("wrote {} (mode 0600) and {}", out.display(), public.display());
+            match keys::SigningKey::load(out) {
+                Ok(k) => outln!("fingerprint {}", keys::fingerprint(&k.public())),
+                Err(e) => eprintln!("compliance-agent: keygen: {e}"),
+            }
             EXIT_OK
         }
         Err(e) => {
             eprintln!("compliance-agent: keygen: {e}");
             EXIT_DRIFT
+        }
+    }
+}
+
+/// `pubkey`: the public half of a key file, as PEM (for OpenSSL and
+/// `evidence verify`), as raw base64 (the form `order_keys` and
+/// `receipt_keys` take) and its fingerprint.
+fn pubkey(key: &Path) -> i32 {
+    if let Some(code) = input_problem(key, "key file") {
+        return code;
+    }
+    match keys::public_of(key) {
+        Ok(pk) => {
+            out!("{}", keys::public_key_pem(&pk));
+            outln!("public_key {}", compliance_agent::encoding::base64_encode(pk.as_ref()));
+            outln!("fingerprint {}", keys::fingerprint(&pk));
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("compliance-agent: pubkey: {e}");
+            EXIT_DATAERR
         }
     }
 }

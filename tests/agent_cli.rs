@@ -135,6 +135,10 @@ fn keygen_writes_openssl_compatible_keys_and_never_overwrites() {
     let derived = Command::new("openssl").args(["pkey", "-pubout", "-in"]).arg(&key).output().unwrap();
     assert!(derived.status.success(), "{}", text(&derived.stderr));
     assert_eq!(text(&derived.stdout), std::fs::read_to_string(&public).unwrap());
+    // It prints the fingerprint: SHA-256 of the DER public key, as OpenSSL computes it.
+    let der = Command::new("openssl").args(["pkey", "-pubin", "-outform", "DER", "-in"]).arg(&public).output().unwrap();
+    let fp = compliance_agent::encoding::sha256_hex(&der.stdout);
+    assert!(text(&out.stdout).lines().any(|l| l == format!("fingerprint {fp}")), "{}", text(&out.stdout));
     // A second keygen refuses to overwrite.
     let again = output_within(Command::new(agent_bin()).args(["keygen", "--out"]).arg(&key), RUN_LIMIT);
     assert_eq!(again.status.code(), Some(1));

@@ -93,7 +93,7 @@ function draw(s) {
   drawFeed(s.received);
   const v = s.verify;
   $("verify").textContent = [v.unpack, v.agent, "# one bundle, with OpenSSL only:", v.openssl,
-    "# the chain link: bundle 2's prev_sha256 is the SHA-256 of bundle 1's file", v.chain,
+    v.chain,
     "# or straight from the appliance's database:", v.db].join("\n");
   $("notify").textContent = s.notify.map((n) => time(n.at_ms) + "  " + n.line).join("\n");
   $("events").textContent = s.events.map((e) => time(e.at_ms) + "  " + e.text).join("\n");

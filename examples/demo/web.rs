@@ -30,6 +30,8 @@ struct Ctx {
     agent: PathBuf,
     db: PathBuf,
     pubkey: PathBuf,
+    /// The evidence key: it signs the export's manifest.
+    key: PathBuf,
     work: PathBuf,
     poll_secs: u64,
     mcp_port: u16,
@@ -50,6 +52,7 @@ impl Web {
             agent: demo.agent.clone(),
             db: demo.db(),
             pubkey: demo.appliance().join("evidence.key.pub.pem"),
+            key: demo.appliance().join("evidence.key"),
             work: demo.dir().join("export"),
             poll_secs: demo.poll_secs,
             mcp_port: demo.mcp.port(),
@@ -204,8 +207,8 @@ fn to_json(p: &Picture, ctx: &Ctx) -> Value {
         "verify": {
             "unpack": "mkdir evidence-export && tar -xzf evidence-export.tar.gz -C evidence-export",
             "agent": format!("{} evidence verify evidence-export/evidence --pubkey evidence-export/evidence.key.pub.pem", ctx.agent.display()),
-            "openssl": "f=$(ls evidence-export/evidence/1-*.json); openssl pkeyutl -verify -pubin -inkey evidence-export/evidence.key.pub.pem -rawin -in \"$f\" -sigfile \"$f.sig\"",
-            "chain": "sha256sum evidence-export/evidence/1-*.json; grep -o '\"prev_sha256\":\"[0-9a-f]*\"' evidence-export/evidence/2-*.json",
+            "openssl": "f=$(ls evidence-export/evidence/*.json | head -n 1); openssl pkeyutl -verify -pubin -inkey evidence-export/evidence.key.pub.pem -rawin -in \"$f\" -sigfile \"$f.sig\"",
+            "chain": "# the whole chain and its signed manifest, bash and OpenSSL only (the script in docs/evidence.md):\nbash verify-chain.sh evidence-export/evidence evidence-export/evidence.key.pub.pem",
             "db": format!("{} evidence verify --db {} --pubkey {pubkey}", ctx.agent.display(), ctx.db.display()),
         }
     })
@@ -220,6 +223,8 @@ fn export(ctx: &Ctx) -> std::result::Result<Vec<u8>, String> {
     let out = std::process::Command::new(&ctx.agent)
         .args(["evidence", "export", "--db"])
         .arg(&ctx.db)
+        .arg("--key")
+        .arg(&ctx.key)
         .arg(dir.join("evidence"))
         .output()
         .map_err(|e| e.to_string())?;

@@ -7,8 +7,12 @@
 pub mod attest;
 pub mod bundle;
 pub mod controls;
+pub mod export;
 pub mod flush;
+pub mod period;
+pub mod receipts;
 pub mod retention;
+pub mod rotation;
 pub mod verify;
 
 use crate::checks::CheckName;
@@ -32,6 +36,8 @@ pub enum Kind {
     Lifecycle,
     /// A retention checkpoint.
     Prune,
+    /// The evidence key changes (signed by the old key, names the new).
+    KeyRotation,
 }
 
 impl Kind {
@@ -44,6 +50,7 @@ impl Kind {
             Kind::Alert => "alert",
             Kind::Lifecycle => "lifecycle",
             Kind::Prune => "prune",
+            Kind::KeyRotation => "key_rotation",
         }
     }
 }
@@ -140,6 +147,9 @@ pub struct Record {
     /// at most once per summary interval.
     #[serde(skip)]
     pub alert_key: Option<String>,
+    /// For `key_rotation`: the old and the new key.
+    #[serde(skip)]
+    pub rotation: Option<bundle::Rotation>,
 }
 
 impl Record {
@@ -159,6 +169,7 @@ impl Record {
             actions: Vec::new(),
             results: None,
             alert_key: None,
+            rotation: None,
         }
     }
 
