@@ -262,6 +262,10 @@ fn check_command_reports_drift_and_changes_nothing() {
 #[test]
 fn drift_is_healed_or_retried_with_back_off() {
     let env = TestEnv::new();
+    // A back-off far longer than the runs take: with the default 2 s, a
+    // loaded machine let it run out between two runs, and the third run
+    // rightly restarted again.
+    env.patch(|v| v["checks"]["services"]["restart_backoff_initial_secs"] = serde_json::json!(600));
     // A stopped unit is restarted, verified, and attested: exit 0.
     env.host.set_unit("sshd.service", "inactive");
     let out = env.run(&["--once"]);
