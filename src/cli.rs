@@ -5,6 +5,7 @@
 //! Owns: turning argv into a [`Command`] or a usage error. Must never: do
 //! any work, read files, or accept an option it does not understand.
 
+pub use crate::evidence::period::Period;
 use std::path::PathBuf;
 
 /// What the user asked for.
@@ -59,21 +60,28 @@ pub enum Command {
         db: PathBuf,
         /// Output directory.
         dir: PathBuf,
+        /// The evidence private key, to sign the export manifest.
+        key: Option<PathBuf>,
+        /// Bundles written at or after this time (Unix ms).
+        since: Option<i64>,
+        /// Bundles written before this time (Unix ms).
+        until: Option<i64>,
     },
     /// Verify signatures and the chain, from a database or an export.
     EvidenceVerify {
         /// Where the bundles are.
         source: EvidenceSource,
-        /// The appliance's evidence public key (SPKI PEM).
-        pubkey: PathBuf,
+        /// The appliance's evidence public keys (SPKI PEM); the chain starts
+        /// with whichever signed its first bundle.
+        pubkeys: Vec<PathBuf>,
     },
     /// An OSCAL assessment-results document of a verified chain
     /// (`evidence export --format oscal-ar`).
     EvidenceOscal {
         /// The agent database.
         db: PathBuf,
-        /// The appliance's evidence public key (SPKI PEM).
-        pubkey: PathBuf,
+        /// The appliance's evidence public keys (SPKI PEM).
+        pubkeys: Vec<PathBuf>,
         /// The period.
         period: Period,
         /// Longer than this without a bundle is a gap (seconds).
@@ -85,8 +93,8 @@ pub enum Command {
     EvidenceReport {
         /// Where the bundles are.
         source: EvidenceSource,
-        /// The appliance's evidence public key (SPKI PEM).
-        pubkey: PathBuf,
+        /// The appliance's evidence public keys (SPKI PEM).
+        pubkeys: Vec<PathBuf>,
         /// The period.
         period: Period,
         /// Longer than this without a bundle is a gap (seconds).
@@ -100,6 +108,14 @@ pub enum Command {
     Keygen {
         /// Private key path; the public key goes to `PATH.pub.pem`.
         out: PathBuf,
+        /// Replace the key at `out`, keeping the old one as `PATH.old`
+        /// until the agent has recorded the rotation.
+        rotate: bool,
+    },
+    /// Print the public key of an evidence key file.
+    Pubkey {
+        /// The private key file.
+        key: PathBuf,
     },
     /// Print the version and build id.
     Version,
@@ -114,16 +130,6 @@ pub enum EvidenceSource {
     Db(PathBuf),
     /// A directory written by `evidence export`.
     Dir(PathBuf),
-}
-
-/// `--since` and `--until`, Unix ms (absent: the chain's first or last
-/// bundle).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Period {
-    /// Start.
-    pub since_ms: Option<i64>,
-    /// End.
-    pub until_ms: Option<i64>,
 }
 
 /// A usage error: the message to print before the usage text.
@@ -151,17 +157,24 @@ Usage:
                                              nothing is changed
   compliance-agent [--config PATH] status [--json]
                                              last cycle, backlog, last push, alerts
-  compliance-agent evidence export --db PATH DIR
+  compliance-agent evidence export --db PATH [--key PATH] [--since TIME] [--until TIME] DIR
                                              write <seq>-<bundle_id>.json(.sig) files
-  compliance-agent evidence verify (--db PATH | DIR) --pubkey PEM
-                                             check signatures and the hash chain
-  compliance-agent evidence report (--db PATH | DIR) --pubkey PEM [PERIOD] (--out FILE | --json)
+                                             (seq zero-padded to 20 digits) and, with
+                                             --key, a signed export.manifest
+  compliance-agent evidence verify (--db PATH | DIR) --pubkey PEM [--pubkey PEM]...
+                                             check signatures, the hash chain, key
+                                             rotations and the export manifest
+  compliance-agent evidence report (--db PATH | DIR) --pubkey PEM... [PERIOD] (--out FILE | --json)
                                              report per check and control on a verified
                                              chain: HTML (--out) and/or JSON
-  compliance-agent evidence export --format oscal-ar --db PATH --pubkey PEM [PERIOD] FILE
+  compliance-agent evidence export --format oscal-ar --db PATH --pubkey PEM... [PERIOD] FILE
                                              OSCAL assessment results of a verified chain
-  compliance-agent keygen --out PATH         write an evidence key (PATH, mode 0600)
-                                             and its public key (PATH.pub.pem)
+  compliance-agent keygen --out PATH [--rotate]
+                                             write an evidence key (PATH, mode 0600)
+                                             and its public key (PATH.pub.pem);
+                                             --rotate: replace the key at PATH, the
+                                             old one kept as PATH.old for the agent
+  compliance-agent pubkey --key PATH         print an evidence key's public key
   compliance-agent --version | --help
 
 Options:
@@ -169,8 +182,10 @@ Options:
   --once          one full cycle; ends with one summary line (--json: as JSON)
   --offline       config check: do not contact the MCP
   --json          for --once, check, config check, plan, status and evidence report
-  PERIOD          [--since TIME] [--until TIME]: RFC 3339 or YYYY-MM-DD (UTC; as
-                  --until, the end of that day); default the first and last bundle
+  --since, --until TIME
+                  evidence export and report: bundles written in [since, until);
+                  TIME is RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01,
+                  UTC); PERIOD is [--since TIME] [--until TIME]
   --max-gap SECS  report, OSCAL: longer without any bundle is a gap (default 3900)
   --format oscal-ar
                   evidence export: write one OSCAL assessment-results JSON FILE
@@ -208,7 +223,11 @@ where
     let mut out: Option<PathBuf> = None;
     let mut json = false;
     let mut db: Option<PathBuf> = None;
-    let mut pubkey: Option<PathBuf> = None;
+    let mut pubkeys: Vec<PathBuf> = Vec::new();
+    let mut key: Option<PathBuf> = None;
+    let mut since: Option<i64> = None;
+    let mut until: Option<i64> = None;
+    let mut rotate = false;
     let mut evidence_verb: Option<String> = None;
     let mut config_verb: Option<String> = None;
     let mut offline = false;
@@ -237,16 +256,27 @@ where
             "--json" => json = true,
             "--offline" if config_verb.is_some() => offline = true,
             "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
-            "--pubkey" if evidence_verb.is_some() => {
-                set_once(&mut pubkey, PathBuf::from(value("--pubkey")?), "--pubkey")?
+            "--pubkey" if evidence_verb.is_some() => pubkeys.push(PathBuf::from(value("--pubkey")?)),
+            "--key" if evidence_verb.as_deref() == Some("export") || sub.as_deref() == Some("pubkey") => {
+                set_once(&mut key, PathBuf::from(value("--key")?), "--key")?
             }
-            "--since" | "--until" | "--max-gap" | "--format" if evidence_verb.is_some() => {
+            "--since" if matches!(evidence_verb.as_deref(), Some("export" | "report")) => {
+                set_once(&mut since, time(&value("--since")?)?, "--since")?
+            }
+            "--until" if matches!(evidence_verb.as_deref(), Some("export" | "report")) => {
+                set_once(&mut until, time(&value("--until")?)?, "--until")?
+            }
+            "--rotate" if sub.as_deref() == Some("keygen") => rotate = true,
+            "--max-gap" | "--format" if evidence_verb.is_some() => {
                 let v = value(&flag)?;
                 report.take(&flag, &v)?
             }
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
             word if sub.is_none()
-                && matches!(word, "run" | "keygen" | "status" | "check" | "plan" | "evidence" | "config") =>
+                && matches!(
+                    word,
+                    "run" | "keygen" | "pubkey" | "status" | "check" | "plan" | "evidence" | "config"
+                ) =>
             {
                 sub = Some(word.to_string())
             }
@@ -289,18 +319,30 @@ where
             if config.is_some() {
                 return Err(UsageError("evidence commands take no --config".into()));
             }
-            if let Some(cmd) =
-                report.command(evidence_verb.as_deref(), db.clone(), pubkey.clone(), &positional, out, json)?
-            {
+            if let (Some(s), Some(u)) = (since, until) {
+                if s >= u {
+                    return Err(UsageError(format!(
+                        "evidence {}: --since must be before --until",
+                        evidence_verb.as_deref().unwrap_or("")
+                    )));
+                }
+            }
+            let period = Period { since_ms: since, until_ms: until };
+            let what =
+                ReportWhat { verb: evidence_verb.as_deref(), db: &db, pubkeys: &pubkeys, positional: &positional };
+            if let Some(cmd) = report.command(what, period, key.is_some(), out, json)? {
                 return Ok(cmd);
             }
-            if pubkey.is_some() && evidence_verb.as_deref() == Some("export") {
+            if !pubkeys.is_empty() && evidence_verb.as_deref() == Some("export") {
                 return Err(UsageError("--pubkey goes with evidence export only with --format oscal-ar".into()));
             }
             match evidence_verb.as_deref() {
                 Some("export") => Ok(Command::EvidenceExport {
                     db: db.ok_or_else(|| UsageError("evidence export needs --db PATH".into()))?,
                     dir: positional.ok_or_else(|| UsageError("evidence export needs an output DIR".into()))?,
+                    key,
+                    since,
+                    until,
                 }),
                 Some("verify") => {
                     let source = match (db, positional) {
@@ -308,8 +350,10 @@ where
                         (None, Some(dir)) => EvidenceSource::Dir(dir),
                         _ => return Err(UsageError("evidence verify needs exactly one of --db PATH or DIR".into())),
                     };
-                    let pubkey = pubkey.ok_or_else(|| UsageError("evidence verify needs --pubkey PEM".into()))?;
-                    Ok(Command::EvidenceVerify { source, pubkey })
+                    if pubkeys.is_empty() {
+                        return Err(UsageError("evidence verify needs --pubkey PEM".into()));
+                    }
+                    Ok(Command::EvidenceVerify { source, pubkeys })
                 }
                 _ => Err(UsageError("evidence needs export or verify".into())),
             }
@@ -318,7 +362,13 @@ where
             if config.is_some() {
                 return Err(UsageError("keygen takes no --config".into()));
             }
-            Ok(Command::Keygen { out: out.ok_or_else(|| UsageError("keygen needs --out PATH".into()))? })
+            Ok(Command::Keygen { out: out.ok_or_else(|| UsageError("keygen needs --out PATH".into()))?, rotate })
+        }
+        (Some("pubkey"), false) => {
+            if config.is_some() {
+                return Err(UsageError("pubkey takes no --config".into()));
+            }
+            Ok(Command::Pubkey { key: key.ok_or_else(|| UsageError("pubkey needs --key PATH".into()))? })
         }
         (Some(other), _) => Err(UsageError(format!("{other} cannot be combined with --once"))),
     }
@@ -328,99 +378,103 @@ where
 /// oscal-ar` (kept apart from the rest of the parser).
 #[derive(Debug, Default)]
 struct ReportArgs {
-    period: Period,
     max_gap_secs: Option<u64>,
     format: Option<String>,
-    given: Vec<String>,
+}
+
+/// What the rest of the command line named, for [`ReportArgs::command`].
+struct ReportWhat<'a> {
+    verb: Option<&'a str>,
+    db: &'a Option<PathBuf>,
+    pubkeys: &'a [PathBuf],
+    positional: &'a Option<PathBuf>,
 }
 
 impl ReportArgs {
     fn take(&mut self, flag: &str, v: &str) -> Result<(), UsageError> {
-        if self.given.iter().any(|g| g == flag) {
-            return Err(UsageError(format!("{flag} given twice")));
+        if flag == "--max-gap" {
+            let secs = v
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=366 * 86_400).contains(s))
+                .ok_or_else(|| UsageError(format!("--max-gap {v:?}: seconds, 1 to 31622400")))?;
+            return set_once(&mut self.max_gap_secs, secs, "--max-gap");
         }
-        self.given.push(flag.to_string());
-        let time = |until: bool| {
-            crate::evidence::report::parse_time(v, until).ok_or_else(|| {
-                UsageError(format!("{flag} {v:?}: not RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)"))
-            })
-        };
-        match flag {
-            "--since" => self.period.since_ms = Some(time(false)?),
-            "--until" => self.period.until_ms = Some(time(true)?),
-            "--max-gap" => {
-                self.max_gap_secs = Some(
-                    v.parse::<u64>()
-                        .ok()
-                        .filter(|s| (1..=366 * 86_400).contains(s))
-                        .ok_or_else(|| UsageError(format!("--max-gap {v:?}: seconds, 1 to 31622400")))?,
-                )
-            }
-            _ => {
-                if v != "oscal-ar" {
-                    return Err(UsageError(format!("--format {v:?}: the only format is oscal-ar")));
-                }
-                self.format = Some(v.to_string());
-            }
+        if v != "oscal-ar" {
+            return Err(UsageError(format!("--format {v:?}: the only format is oscal-ar")));
         }
-        Ok(())
+        set_once(&mut self.format, v.to_string(), "--format")
     }
 
     /// The report or OSCAL command, if that is what was asked for; a usage
     /// error for these options anywhere else.
     fn command(
         self,
-        verb: Option<&str>,
-        db: Option<PathBuf>,
-        pubkey: Option<PathBuf>,
-        positional: &Option<PathBuf>,
+        w: ReportWhat<'_>,
+        period: Period,
+        key: bool,
         out: Option<PathBuf>,
         json: bool,
     ) -> Result<Option<Command>, UsageError> {
-        if let (Some(s), Some(u)) = (self.period.since_ms, self.period.until_ms) {
-            if u <= s {
-                return Err(UsageError("--until must be later than --since".into()));
+        let need_keys = |what: &str| {
+            if w.pubkeys.is_empty() {
+                Err(UsageError(format!("{what} needs --pubkey PEM")))
+            } else {
+                Ok(w.pubkeys.to_vec())
             }
-        }
-        let need_key = |what: &str| pubkey.clone().ok_or_else(|| UsageError(format!("{what} needs --pubkey PEM")));
-        match verb {
+        };
+        match w.verb {
             Some("report") => {
                 if self.format.is_some() {
                     return Err(UsageError("--format goes with evidence export".into()));
                 }
-                let source = match (db, positional) {
-                    (Some(d), None) => EvidenceSource::Db(d),
+                let source = match (w.db, w.positional) {
+                    (Some(d), None) => EvidenceSource::Db(d.clone()),
                     (None, Some(dir)) => EvidenceSource::Dir(dir.clone()),
                     _ => return Err(UsageError("evidence report needs exactly one of --db PATH or DIR".into())),
                 };
                 if out.is_none() && !json {
                     return Err(UsageError("evidence report needs --out FILE (HTML) or --json".into()));
                 }
-                let pubkey = need_key("evidence report")?;
+                let pubkeys = need_keys("evidence report")?;
                 Ok(Some(Command::EvidenceReport {
                     source,
-                    pubkey,
-                    period: self.period,
+                    pubkeys,
+                    period,
                     max_gap_secs: self.max_gap_secs,
                     out,
                     json,
                 }))
             }
-            Some("export") if self.format.is_some() => Ok(Some(Command::EvidenceOscal {
-                db: db.ok_or_else(|| UsageError("evidence export --format oscal-ar needs --db PATH".into()))?,
-                pubkey: need_key("evidence export --format oscal-ar")?,
-                period: self.period,
-                max_gap_secs: self.max_gap_secs,
-                out: positional
-                    .clone()
-                    .ok_or_else(|| UsageError("evidence export --format oscal-ar needs an output FILE".into()))?,
-            })),
-            _ => match self.given.first() {
-                Some(flag) => Err(UsageError(format!("{flag} goes with evidence report or export --format oscal-ar"))),
-                None => Ok(None),
-            },
+            Some("export") if self.format.is_some() => {
+                if key {
+                    return Err(UsageError("--key (the manifest) goes with the bundle export, not --format".into()));
+                }
+                Ok(Some(Command::EvidenceOscal {
+                    db: w
+                        .db
+                        .clone()
+                        .ok_or_else(|| UsageError("evidence export --format oscal-ar needs --db PATH".into()))?,
+                    pubkeys: need_keys("evidence export --format oscal-ar")?,
+                    period,
+                    max_gap_secs: self.max_gap_secs,
+                    out: w
+                        .positional
+                        .clone()
+                        .ok_or_else(|| UsageError("evidence export --format oscal-ar needs an output FILE".into()))?,
+                }))
+            }
+            _ if self.max_gap_secs.is_some() || self.format.is_some() => {
+                Err(UsageError("--max-gap and --format go with evidence report or export --format oscal-ar".into()))
+            }
+            _ => Ok(None),
         }
     }
+}
+
+/// A `--since`/`--until` value.
+fn time(v: &str) -> Result<i64, UsageError> {
+    crate::evidence::period::parse_time(v).map_err(UsageError)
 }
 
 fn set_once<T>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), UsageError> {
@@ -453,7 +507,12 @@ mod tests {
         );
         assert_eq!(p(&["--once"]).unwrap(), Command::Once { config: default.clone(), json: false });
         assert_eq!(p(&["--once", "--json"]).unwrap(), Command::Once { config: default, json: true });
-        assert_eq!(p(&["keygen", "--out", "/k"]).unwrap(), Command::Keygen { out: "/k".into() });
+        assert_eq!(p(&["keygen", "--out", "/k"]).unwrap(), Command::Keygen { out: "/k".into(), rotate: false });
+        assert_eq!(
+            p(&["keygen", "--rotate", "--out", "/k"]).unwrap(),
+            Command::Keygen { out: "/k".into(), rotate: true }
+        );
+        assert_eq!(p(&["pubkey", "--key", "/k"]).unwrap(), Command::Pubkey { key: "/k".into() });
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert_eq!(p(&["--help"]).unwrap(), Command::Help);
         assert_eq!(p(&["run", "--help"]).unwrap(), Command::Help);
@@ -479,22 +538,51 @@ mod tests {
         );
         assert_eq!(
             p(&["evidence", "export", "--db", "/d.db", "/out"]).unwrap(),
-            Command::EvidenceExport { db: "/d.db".into(), dir: "/out".into() }
+            Command::EvidenceExport { db: "/d.db".into(), dir: "/out".into(), key: None, since: None, until: None }
+        );
+        assert_eq!(
+            p(&[
+                "evidence",
+                "export",
+                "--db",
+                "/d.db",
+                "--key",
+                "/k",
+                "--since",
+                "2026-11-01",
+                "--until=2026-12-01T00:00:00Z",
+                "/out"
+            ])
+            .unwrap(),
+            Command::EvidenceExport {
+                db: "/d.db".into(),
+                dir: "/out".into(),
+                key: Some("/k".into()),
+                since: Some(1_793_491_200_000),
+                until: Some(1_796_083_200_000)
+            }
         );
         assert_eq!(
             p(&["evidence", "verify", "--db", "/d.db", "--pubkey", "/k.pem"]).unwrap(),
-            Command::EvidenceVerify { source: EvidenceSource::Db("/d.db".into()), pubkey: "/k.pem".into() }
+            Command::EvidenceVerify { source: EvidenceSource::Db("/d.db".into()), pubkeys: vec!["/k.pem".into()] }
         );
         assert_eq!(
             p(&["evidence", "verify", "/out", "--pubkey", "/k.pem"]).unwrap(),
-            Command::EvidenceVerify { source: EvidenceSource::Dir("/out".into()), pubkey: "/k.pem".into() }
+            Command::EvidenceVerify { source: EvidenceSource::Dir("/out".into()), pubkeys: vec!["/k.pem".into()] }
+        );
+        assert_eq!(
+            p(&["evidence", "verify", "/out", "--pubkey", "/a.pem", "--pubkey", "/b.pem"]).unwrap(),
+            Command::EvidenceVerify {
+                source: EvidenceSource::Dir("/out".into()),
+                pubkeys: vec!["/a.pem".into(), "/b.pem".into()]
+            }
         );
     }
 
     #[test]
     fn report_and_oscal_forms() {
         let day = 86_400_000;
-        let nov1 = crate::evidence::report::parse_time("2026-11-01", false).unwrap();
+        let nov1 = crate::evidence::period::parse_time("2026-11-01").unwrap();
         assert_eq!(
             p(&[
                 "evidence",
@@ -505,13 +593,13 @@ mod tests {
                 "--since",
                 "2026-11-01",
                 "--until",
-                "2026-11-30",
+                "2026-12-01",
                 "--json"
             ])
             .unwrap(),
             Command::EvidenceReport {
                 source: EvidenceSource::Dir("/out".into()),
-                pubkey: "/k".into(),
+                pubkeys: vec!["/k".into()],
                 period: Period { since_ms: Some(nov1), until_ms: Some(nov1 + 30 * day) },
                 max_gap_secs: None,
                 out: None,
@@ -519,10 +607,23 @@ mod tests {
             }
         );
         assert_eq!(
-            p(&["evidence", "report", "--db", "/d", "--pubkey=/k", "--max-gap", "7200", "--out", "/r.html"]).unwrap(),
+            p(&[
+                "evidence",
+                "report",
+                "--db",
+                "/d",
+                "--pubkey=/k",
+                "--pubkey",
+                "/k2",
+                "--max-gap",
+                "7200",
+                "--out",
+                "/r.html"
+            ])
+            .unwrap(),
             Command::EvidenceReport {
                 source: EvidenceSource::Db("/d".into()),
-                pubkey: "/k".into(),
+                pubkeys: vec!["/k".into(), "/k2".into()],
                 period: Period::default(),
                 max_gap_secs: Some(7200),
                 out: Some("/r.html".into()),
@@ -533,7 +634,7 @@ mod tests {
             p(&["evidence", "export", "--format", "oscal-ar", "--db", "/d", "--pubkey", "/k", "/ar.json"]).unwrap(),
             Command::EvidenceOscal {
                 db: "/d".into(),
-                pubkey: "/k".into(),
+                pubkeys: vec!["/k".into()],
                 period: Period::default(),
                 max_gap_secs: None,
                 out: "/ar.json".into()
@@ -569,6 +670,15 @@ mod tests {
             &["config", "frob"],
             &["config", "check", "extra"],
             &["check", "--offline"],
+            &["evidence", "export", "--db", "/d", "--since", "yesterday", "/out"],
+            &["evidence", "export", "--db", "/d", "--since", "2026-12-01", "--until", "2026-11-01", "/out"],
+            &["evidence", "export", "--db", "/d", "--key", "/a", "--key", "/b", "/out"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--since", "2026-11-01"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--key", "/k"],
+            &["--rotate"],
+            &["pubkey"],
+            &["pubkey", "--out", "/k"],
+            &["keygen", "--key", "/k"],
             &["evidence", "report", "--db", "/d", "--pubkey", "/k"],
             &["evidence", "report", "/out", "--pubkey", "/k", "--since", "yesterday", "--json"],
             &[
@@ -589,11 +699,12 @@ mod tests {
             &["evidence", "report", "/out", "--pubkey", "/k", "--format", "oscal-ar", "--json"],
             &["evidence", "export", "--format", "csv", "--db", "/d", "--pubkey", "/k", "/f"],
             &["evidence", "export", "--format", "oscal-ar", "--db", "/d", "/f"],
+            &["evidence", "export", "--format", "oscal-ar", "--db", "/d", "--pubkey", "/k", "--key", "/s", "/f"],
             &["evidence", "export", "--db", "/d", "--pubkey", "/k", "/out"],
-            &["evidence", "export", "--db", "/d", "--since", "2026-11-01", "/out"],
-            &["evidence", "verify", "/out", "--pubkey", "/k", "--since", "2026-11-01"],
+            &["evidence", "export", "--db", "/d", "--max-gap", "60", "/out"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--max-gap", "60"],
             &["evidence", "verify", "/out", "--pubkey", "/k", "--json"],
-            &["status", "--since", "2026-11-01"],
+            &["status", "--max-gap", "60"],
         ] {
             assert!(p(bad).is_err(), "{bad:?}");
         }

@@ -139,9 +139,28 @@ impl SigningKey {
 
 /// SPKI PEM of an Ed25519 public key (what `openssl pkey -pubout` writes).
 pub fn public_key_pem(pk: &PublicKey) -> String {
+    pem_encode("PUBLIC KEY", &public_key_der(pk))
+}
+
+/// DER SubjectPublicKeyInfo of an Ed25519 public key (the body of its PEM).
+pub fn public_key_der(pk: &PublicKey) -> Vec<u8> {
     let mut der = SPKI_PREFIX.to_vec();
     der.extend_from_slice(pk.as_ref());
-    pem_encode("PUBLIC KEY", &der)
+    der
+}
+
+/// A public key's fingerprint: lowercase hex SHA-256 of its DER
+/// SubjectPublicKeyInfo, which `openssl pkey -pubin -in KEY.pem -outform DER
+/// | sha256sum` prints too. Printed in this form everywhere.
+pub fn fingerprint(pk: &PublicKey) -> String {
+    crate::encoding::sha256_hex(&public_key_der(pk))
+}
+
+/// Parses a base64 DER SubjectPublicKeyInfo (a PEM body on one line).
+pub fn parse_public_key_der_base64(text: &str) -> Result<PublicKey, String> {
+    let der = base64_decode(text).map_err(|e| format!("not base64: {e}"))?;
+    let raw = der.strip_prefix(&SPKI_PREFIX[..]).filter(|k| k.len() == 32).ok_or("not an Ed25519 public key")?;
+    PublicKey::from_slice(raw).map_err(|e| e.to_string())
 }
 
 /// Parses an SPKI PEM Ed25519 public key.
@@ -225,6 +244,66 @@ pub fn keygen(out: &Path) -> Result<PathBuf, KeyError> {
     write_new(out, key.to_pkcs8_pem().as_bytes(), 0o600)?;
     write_new(&pub_path, public_key_pem(&key.public()).as_bytes(), 0o644)?;
     Ok(pub_path)
+}
+
+/// Where `keygen --rotate` keeps the old key until the agent has recorded
+/// the rotation: `PATH.old`.
+pub fn old_key_path(key: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.old", key.display()))
+}
+
+/// `keygen --rotate`: replaces the evidence key at `out` with a new one,
+/// keeping the old key as `out.old` (and its public key as
+/// `out.old.pub.pem`) for the agent to sign the rotation with at its next
+/// start. At every step `out` holds a usable key: the new key is written
+/// beside it, the old one hard-linked to `out.old`, and the new one renamed
+/// over `out`. Refuses when `out` holds no key or `out.old` exists (an
+/// earlier rotation the agent has not recorded yet: rotating again would
+/// lose the key that links the chain). Returns the old and new public keys.
+pub fn rotate(out: &Path) -> Result<(PublicKey, PublicKey), KeyError> {
+    let old = SigningKey::load(out)?;
+    let old_path = old_key_path(out);
+    if old_path.symlink_metadata().is_ok() {
+        return Err(KeyError::Io(
+            old_path,
+            std::io::Error::other(
+                "exists: an earlier rotation is not yet recorded; start the agent so it signs the rotation (it then removes this file)",
+            ),
+        ));
+    }
+    let new_path = PathBuf::from(format!("{}.new", out.display()));
+    let mut seed = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
+        .map_err(|_| KeyError::Io(out.to_path_buf(), std::io::Error::other("system RNG unavailable")))?;
+    let new = SigningKey::from_seed(seed);
+    write_new(&new_path, new.to_pkcs8_pem().as_bytes(), 0o600)?;
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e: std::io::Error| KeyError::Io(p, e)
+    };
+    if let Err(e) = fs::hard_link(out, &old_path) {
+        let _ = fs::remove_file(&new_path);
+        return Err(io(&old_path)(e));
+    }
+    if let Err(e) = fs::rename(&new_path, out) {
+        // Nothing changed: the old key is still at `out`.
+        let _ = fs::remove_file(&old_path);
+        let _ = fs::remove_file(&new_path);
+        return Err(io(out)(e));
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
+    }
+    let pub_path = PathBuf::from(format!("{}.pub.pem", out.display()));
+    let old_pub = PathBuf::from(format!("{}.pub.pem", old_path.display()));
+    crate::fsutil::write_atomic(&old_pub, public_key_pem(&old.public()).as_bytes(), 0o644).map_err(io(&old_pub))?;
+    crate::fsutil::write_atomic(&pub_path, public_key_pem(&new.public()).as_bytes(), 0o644).map_err(io(&pub_path))?;
+    Ok((old.public(), new.public()))
+}
+
+/// The public key of a private key file: for `compliance-agent pubkey`.
+pub fn public_of(path: &Path) -> Result<PublicKey, KeyError> {
+    SigningKey::load(path).map(|k| k.public())
 }
 
 fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<(), KeyError> {

@@ -41,20 +41,21 @@ fn main() {
             outln!("compliance-agent {}", build_info().version_line());
             EXIT_OK
         }
-        Ok(Command::Keygen { out }) => keygen(&out),
+        Ok(Command::Keygen { out, rotate }) => keygen(&out, rotate),
+        Ok(Command::Pubkey { key }) => pubkey(&key),
         Ok(Command::Run { config }) => agent(&config, None),
         Ok(Command::Once { config, json }) => agent(&config, Some(json)),
         Ok(Command::Status { config, json }) => status(&config, json),
         Ok(Command::Check { config, json }) => check(&config, json),
         Ok(Command::Plan { config, json }) => plan(&config, json),
         Ok(Command::ConfigCheck { config, offline, json }) => config_check(&config, offline, json),
-        Ok(Command::EvidenceExport { db, dir }) => export(&db, &dir),
-        Ok(Command::EvidenceVerify { source, pubkey }) => verify(&source, &pubkey),
-        Ok(Command::EvidenceReport { source, pubkey, period, max_gap_secs, out, json }) => {
-            evidence_report(&source, &pubkey, period, max_gap_secs, out.as_deref(), json)
+        Ok(Command::EvidenceExport { db, dir, key, since, until }) => export(&db, &dir, key.as_deref(), since, until),
+        Ok(Command::EvidenceVerify { source, pubkeys }) => verify(&source, &pubkeys),
+        Ok(Command::EvidenceReport { source, pubkeys, period, max_gap_secs, out, json }) => {
+            evidence_report(&source, &pubkeys, period, max_gap_secs, out.as_deref(), json)
         }
-        Ok(Command::EvidenceOscal { db, pubkey, period, max_gap_secs, out }) => {
-            evidence_oscal(&db, &pubkey, period, max_gap_secs, &out)
+        Ok(Command::EvidenceOscal { db, pubkeys, period, max_gap_secs, out }) => {
+            evidence_oscal(&db, &pubkeys, period, max_gap_secs, &out)
         }
     };
     std::process::exit(code);
@@ -217,13 +218,32 @@ fn status(config_path: &Path, json: bool) -> i32 {
     }
 }
 
-fn export(db: &Path, dir: &Path) -> i32 {
-    if let Some(code) = input_problem(db, "database") {
+fn export(db: &Path, dir: &Path, key: Option<&Path>, since: Option<i64>, until: Option<i64>) -> i32 {
+    use compliance_agent::evidence::verify::{export_with, ExportOptions, MANIFEST_FILE};
+    if let Some(code) = input_problem(db, "database").or_else(|| key.and_then(|k| input_problem(k, "key file"))) {
         return code;
     }
-    match compliance_agent::evidence::verify::export(db, dir) {
-        Ok(n) => {
-            outln!("exported {n} bundles to {}", dir.display());
+    let key = match key.map(SigningKey::load).transpose() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("compliance-agent: evidence export: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if key.is_none() {
+        eprintln!(
+            "compliance-agent: evidence export: no --key: no signed {MANIFEST_FILE} is written, and `evidence verify` will report that removed bundles at the end cannot be detected"
+        );
+    }
+    let opts = ExportOptions {
+        period: compliance_agent::evidence::period::Period { since_ms: since, until_ms: until },
+        key,
+        now_ms: compliance_agent::clock::Clock::now_ms(&compliance_agent::clock::SystemClock),
+    };
+    match export_with(db, dir, &opts) {
+        Ok(e) => {
+            let manifest = if e.manifest { format!(" and a signed {MANIFEST_FILE}") } else { String::new() };
+            outln!("exported {} bundles (seq {}..={}){manifest} to {}", e.bundles, e.range.0, e.range.1, dir.display());
             EXIT_OK
         }
         Err(e) => {
@@ -233,28 +253,30 @@ fn export(db: &Path, dir: &Path) -> i32 {
     }
 }
 
-fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
+fn verify(source: &EvidenceSource, pubkeys: &[std::path::PathBuf]) -> i32 {
     let input = match source {
         EvidenceSource::Db(db) => input_problem(db, "database"),
         EvidenceSource::Dir(dir) => input_problem(dir, "evidence directory"),
     };
-    if let Some(code) = input.or_else(|| input_problem(pubkey, "public key file")) {
+    if let Some(code) = input.or_else(|| pubkeys.iter().find_map(|p| input_problem(p, "public key file"))) {
         return code;
     }
-    let key =
+    let mut keys = Vec::new();
+    for pubkey in pubkeys {
         match compliance_agent::fsutil::read_text_capped(pubkey, 64 * 1024, compliance_agent::fsutil::Follow::Symlinks)
             .map_err(|e| e.to_string())
             .and_then(|t| keys::parse_public_key_pem(&t))
         {
-            Ok(k) => k,
+            Ok(k) => keys.push(k),
             Err(e) => {
                 eprintln!("compliance-agent: evidence verify: {}: {e}", pubkey.display());
                 return EXIT_USAGE;
             }
-        };
+        }
+    }
     let result = match source {
-        EvidenceSource::Db(db) => compliance_agent::evidence::verify::verify_db(db, key),
-        EvidenceSource::Dir(dir) => compliance_agent::evidence::verify::verify_dir(dir, key),
+        EvidenceSource::Db(db) => compliance_agent::evidence::verify::verify_db_keys(db, keys),
+        EvidenceSource::Dir(dir) => compliance_agent::evidence::verify::verify_dir_keys(dir, keys),
     };
     match result {
         Err(e) => {
@@ -266,26 +288,73 @@ fn verify(source: &EvidenceSource, pubkey: &Path) -> i32 {
                 outln!("FAIL {p}");
             }
             let range = v.range.map(|(a, b)| format!("seq {a}..={b}")).unwrap_or_else(|| "no bundles".into());
-            if v.ok() {
+            let code = if v.ok() {
                 outln!("OK {} bundles ({range}): every signature verifies and the chain is intact", v.checked);
                 EXIT_OK
             } else {
                 outln!("FAILED {} problems in {} bundles ({range})", v.problems.len(), v.checked);
                 EXIT_DATAERR
+            };
+            for line in v.describe() {
+                outln!("  {line}");
             }
+            code
         }
     }
 }
 
-fn keygen(out: &Path) -> i32 {
+fn keygen(out: &Path, rotate: bool) -> i32 {
+    if rotate {
+        return match keys::rotate(out) {
+            Ok((old, new)) => {
+                outln!(
+                    "rotated {}: the old key is kept as {} until the agent records the rotation at its next start",
+                    out.display(),
+                    keys::old_key_path(out).display()
+                );
+                outln!("old fingerprint {}", keys::fingerprint(&old));
+                outln!("new fingerprint {}", keys::fingerprint(&new));
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("compliance-agent: keygen --rotate: {e}");
+                EXIT_DRIFT
+            }
+        };
+    }
     match keys::keygen(out) {
         Ok(public) => {
             outln!("wrote {} (mode 0600) and {}", out.display(), public.display());
+            match keys::SigningKey::load(out) {
+                Ok(k) => outln!("fingerprint {}", keys::fingerprint(&k.public())),
+                Err(e) => eprintln!("compliance-agent: keygen: {e}"),
+            }
             EXIT_OK
         }
         Err(e) => {
             eprintln!("compliance-agent: keygen: {e}");
             EXIT_DRIFT
+        }
+    }
+}
+
+/// `pubkey`: the public half of a key file, as PEM (for OpenSSL and
+/// `evidence verify`), as raw base64 (the form `order_keys` and
+/// `receipt_keys` take) and its fingerprint.
+fn pubkey(key: &Path) -> i32 {
+    if let Some(code) = input_problem(key, "key file") {
+        return code;
+    }
+    match keys::public_of(key) {
+        Ok(pk) => {
+            out!("{}", keys::public_key_pem(&pk));
+            outln!("public_key {}", compliance_agent::encoding::base64_encode(pk.as_ref()));
+            outln!("fingerprint {}", keys::fingerprint(&pk));
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("compliance-agent: pubkey: {e}");
+            EXIT_DATAERR
         }
     }
 }
@@ -374,118 +443,37 @@ fn agent(config_path: &Path, once: Option<bool>) -> i32 {
 
 // ---- evidence report and the OSCAL export (docs/report.md) -----------------
 
-/// Builds the report of a verified chain, or refuses (65) one that does
-/// not verify, printing every problem as `evidence verify` does.
-fn build_report(
-    source: &EvidenceSource,
-    pubkey: &Path,
-    period: cli::Period,
-    max_gap_secs: Option<u64>,
-    what: &str,
-) -> Result<compliance_agent::evidence::report::Report, i32> {
-    use compliance_agent::clock::Clock;
-    use compliance_agent::evidence::{report, verified};
-    let (src, input) = match source {
-        EvidenceSource::Db(db) => (verified::Source::Db(db.clone()), input_problem(db, "database")),
-        EvidenceSource::Dir(dir) => (verified::Source::Dir(dir.clone()), input_problem(dir, "evidence directory")),
-    };
-    if let Some(code) = input.or_else(|| input_problem(pubkey, "public key file")) {
-        return Err(code);
-    }
-    let key =
-        match compliance_agent::fsutil::read_text_capped(pubkey, 64 * 1024, compliance_agent::fsutil::Follow::Symlinks)
-            .map_err(|e| e.to_string())
-            .and_then(|t| keys::parse_public_key_pem(&t))
-        {
-            Ok(k) => k,
-            Err(e) => {
-                eprintln!("compliance-agent: {what}: {}: {e}", pubkey.display());
-                return Err(EXIT_USAGE);
-            }
-        };
-    let max_gap_secs = max_gap_secs.unwrap_or(report::DEFAULT_MAX_GAP_SECS);
-    let mut builder = report::Builder::new(report::Options {
-        since_ms: period.since_ms,
-        until_ms: period.until_ms,
-        max_gap_ms: i64::try_from(max_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
-    });
-    match verified::read(&src, key, |b| builder.push(&b)) {
-        Ok(chain) => Ok(builder.finish(&chain, compliance_agent::clock::SystemClock.now_ms())),
-        Err(verified::ReadError::NotVerified(problems)) => {
-            for p in &problems {
-                eprintln!("FAIL {p}");
-            }
-            eprintln!(
-                "compliance-agent: {what}: refusing to report on {}: the chain does not verify ({} problems above)",
-                src.describe(),
-                problems.len()
-            );
-            Err(EXIT_DATAERR)
-        }
-        Err(verified::ReadError::Io(e)) => {
-            eprintln!("compliance-agent: {what}: {e}");
-            Err(EXIT_DATAERR)
-        }
-    }
-}
-
 fn evidence_report(
     source: &EvidenceSource,
-    pubkey: &Path,
+    pubkeys: &[std::path::PathBuf],
     period: cli::Period,
     max_gap_secs: Option<u64>,
     out: Option<&Path>,
     json: bool,
 ) -> i32 {
-    let r = match build_report(source, pubkey, period, max_gap_secs, "evidence report") {
-        Ok(r) => r,
-        Err(code) => return code,
+    use compliance_agent::evidence::{report_cli, verified::Source};
+    let (src, input) = match source {
+        EvidenceSource::Db(db) => (Source::Db(db.clone()), input_problem(db, "database")),
+        EvidenceSource::Dir(dir) => (Source::Dir(dir.clone()), input_problem(dir, "evidence directory")),
     };
-    if let Some(path) = out {
-        let html = compliance_agent::evidence::report_html::render(&r);
-        if let Err(e) = compliance_agent::fsutil::write_atomic(path, html.as_bytes(), 0o644) {
-            eprintln!("compliance-agent: evidence report: {}: {e}", path.display());
-            return EXIT_IOERR;
-        }
+    if let Some(code) = input.or_else(|| pubkeys.iter().find_map(|p| input_problem(p, "public key file"))) {
+        return code;
     }
-    if json {
-        outln!("{}", r.to_json());
-    } else if let Some(path) = out {
-        outln!(
-            "wrote {}: {} bundles from {} to {} (chain seq {}..={} verified, key {})",
-            path.display(),
-            r.period.bundles,
-            r.period.since,
-            r.period.until,
-            r.built_from.seq_first,
-            r.built_from.seq_last,
-            r.built_from.key_fingerprint
-        );
-    }
-    EXIT_OK
+    report_cli::report(&src, pubkeys, period, max_gap_secs, out, json)
 }
 
-fn evidence_oscal(db: &Path, pubkey: &Path, period: cli::Period, max_gap_secs: Option<u64>, out: &Path) -> i32 {
-    let source = EvidenceSource::Db(db.to_path_buf());
-    let r = match build_report(&source, pubkey, period, max_gap_secs, "evidence export") {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let doc = compliance_agent::evidence::oscal::document(&r);
-    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-    if let Err(e) = compliance_agent::fsutil::write_atomic(out, text.as_bytes(), 0o644) {
-        eprintln!("compliance-agent: evidence export: {}: {e}", out.display());
-        return EXIT_IOERR;
+fn evidence_oscal(
+    db: &Path,
+    pubkeys: &[std::path::PathBuf],
+    period: cli::Period,
+    max_gap_secs: Option<u64>,
+    out: &Path,
+) -> i32 {
+    use compliance_agent::evidence::{report_cli, verified::Source};
+    if let Some(code) =
+        input_problem(db, "database").or_else(|| pubkeys.iter().find_map(|p| input_problem(p, "public key file")))
+    {
+        return code;
     }
-    outln!(
-        "wrote {}: OSCAL assessment results, {} bundles from {} to {} (chain seq {}..={} verified, key {})",
-        out.display(),
-        r.period.bundles,
-        r.period.since,
-        r.period.until,
-        r.built_from.seq_first,
-        r.built_from.seq_last,
-        r.built_from.key_fingerprint
-    );
-    EXIT_OK
+    report_cli::oscal(&Source::Db(db.to_path_buf()), pubkeys, period, max_gap_secs, out)
 }

@@ -123,6 +123,13 @@ pub struct Receipt {
     pub sha256: String,
     /// RFC 3339 time of receipt.
     pub received_at: String,
+    /// The receipt key that signed it (`mcp.receipt_keys[].keyid`), if signed.
+    #[serde(default)]
+    pub keyid: Option<String>,
+    /// Base64 Ed25519 signature over the receipt encoding
+    /// (`evidence::receipts`), if signed.
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 #[derive(Deserialize)]

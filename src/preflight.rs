@@ -111,12 +111,32 @@ pub fn check(config: &Config, online: bool, now: i64) -> Report {
             "signing_key_file",
             Level::Ok,
             format!(
-                "{}: Ed25519 key, public key sha256 {}",
+                "{}: Ed25519 key, fingerprint {}",
                 config.signing_key_file.display(),
-                &crate::encoding::sha256_hex(k.public().as_ref())[..16]
+                crate::keys::fingerprint(&k.public())
             ),
         ),
         Err(e) => r.add("signing_key_file", Level::Fail, e.to_string()),
+    }
+    // A rotation the agent has not recorded yet (`keygen --rotate`).
+    let old = crate::keys::old_key_path(&config.signing_key_file);
+    if old.symlink_metadata().is_ok() {
+        match crate::keys::SigningKey::load(&old) {
+            Ok(k) => r.add(
+                "signing_key_file",
+                Level::Ok,
+                format!(
+                    "{}: the old key (fingerprint {}); the next start signs the rotation with it, then removes it",
+                    old.display(),
+                    crate::keys::fingerprint(&k.public())
+                ),
+            ),
+            Err(e) => r.add(
+                "signing_key_file",
+                Level::Fail,
+                format!("{e}; the agent cannot sign the key rotation with it and will report an unlinked key change"),
+            ),
+        }
     }
     let warn = config.mcp.cert_expiry_warn_days;
     certificates(&mut r, "mcp.ca_file", &config.mcp.ca_file, None, now, warn);

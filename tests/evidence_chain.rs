@@ -72,7 +72,13 @@ impl Transport for FakeMcp {
                 } else {
                     sha256_hex(&bytes)
                 };
-                Receipt { bundle_id: i.bundle_id.clone(), sha256: sha, received_at: "2026-11-22T00:00:00Z".into() }
+                Receipt {
+                    bundle_id: i.bundle_id.clone(),
+                    sha256: sha,
+                    received_at: "2026-11-22T00:00:00Z".into(),
+                    keyid: None,
+                    signature: None,
+                }
             })
             .collect())
     }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 use support::env::{agent_bin, TestEnv};
-use support::mcp::{Behaviour, McpServer, Received};
+use support::mcp::{receipt_key_json, Behaviour, McpServer, Received};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -78,7 +78,15 @@ fn export_verifies_with_the_agent_and_with_openssl_and_tampering_fails() {
     assert!(text(&out.stdout).starts_with("OK "), "{}", text(&out.stdout));
 
     let dir = env.path().join("export");
-    let out = agent(&["evidence", "export", "--db", env.db().to_str().unwrap(), dir.to_str().unwrap()]);
+    let out = agent(&[
+        "evidence",
+        "export",
+        "--db",
+        env.db().to_str().unwrap(),
+        "--key",
+        env.key.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let mut bundles: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -94,7 +102,7 @@ fn export_verifies_with_the_agent_and_with_openssl_and_tampering_fails() {
         let name = b.file_name().unwrap().to_str().unwrap();
         let (seq, id) = name.trim_end_matches(".json").split_once('-').unwrap();
         let v: Value = serde_json::from_slice(&std::fs::read(b).unwrap()).unwrap();
-        assert_eq!((v["seq"].as_u64().unwrap().to_string().as_str(), v["bundle_id"].as_str().unwrap()), (seq, id));
+        assert_eq!((v["seq"].as_u64().unwrap(), v["bundle_id"].as_str().unwrap()), (seq.parse().unwrap(), id));
         let sig = format!("{}.sig", b.display());
         let o = Command::new("openssl")
             .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
@@ -223,7 +231,8 @@ fn kill_9_at_every_step_of_a_write_or_flush_loses_and_duplicates_nothing() {
         let dir = env.path().join("export");
         agent(&["evidence", "export", "--db", env.db().to_str().unwrap(), dir.to_str().unwrap()]);
         for (seq, r) in &got {
-            let local = std::fs::read(dir.join(format!("{seq}-{}.json", r.bundle_id))).unwrap();
+            let name = compliance_agent::evidence::verify::bundle_file_name(*seq, &r.bundle_id);
+            let local = std::fs::read(dir.join(name)).unwrap();
             assert_eq!(sha256_hex(&local), sha256_hex(&r.bundle), "{point}: seq {seq} differs");
         }
     }
@@ -263,7 +272,7 @@ fn corrupt_database_is_moved_aside_and_the_new_chain_names_it() {
     agent(&["evidence", "export", "--db", env.db().to_str().unwrap(), dir.to_str().unwrap()]);
     let first = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| {
         let n = p.file_name().unwrap().to_str().unwrap();
-        n.starts_with("1-") && n.ends_with(".json")
+        n.starts_with(&format!("{:020}-", 1)) && n.ends_with(".json")
     });
     let v: Value = serde_json::from_slice(&std::fs::read(first.unwrap()).unwrap()).unwrap();
     assert_eq!(v["kind"], "alert");
@@ -322,6 +331,44 @@ fn wrong_receipts_leave_bundles_unpushed() {
     server.behave(Behaviour::Normal);
     once(&env);
     assert_eq!(unpushed(&env), 0);
+}
+
+#[test]
+fn with_receipt_keys_unsigned_or_wrongly_signed_receipts_leave_bundles_unpushed_and_alert() {
+    let server = McpServer::start();
+    let env = TestEnv::new();
+    env.set_mcp_url(&server.url());
+    env.patch(|v| v["mcp"]["receipt_keys"] = receipt_key_json());
+    for (behaviour, why) in [
+        (Behaviour::UnsignedReceipts, "unsigned"),
+        (Behaviour::ForeignReceiptSignatures, "signature by mcp-receipts-test does not verify"),
+    ] {
+        server.behave(behaviour);
+        let out = once(&env);
+        assert_eq!(out.status.code(), Some(support::env::UNDELIVERED), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(&format!(": {why}; the bundle stays unpushed")), "{}", text(&out.stderr));
+        assert!(unpushed(&env) >= 1);
+    }
+    // Signed receipts: everything waiting is pushed, the alert included.
+    server.behave(Behaviour::Normal);
+    let out = once(&env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(unpushed(&env), 0);
+    let alerts: Vec<Value> = by_seq(&server.evidence())
+        .into_values()
+        .map(|r| serde_json::from_slice::<Value>(&r.bundle).unwrap())
+        .filter(|v| v["reason"] == "receipt_unverified")
+        .collect();
+    assert!(!alerts.is_empty(), "no receipt_unverified alert reached the MCP");
+    assert!(alerts[0]["detail"].as_str().unwrap().contains("not signed by a key in mcp.receipt_keys"), "{}", alerts[0]);
+    assert_eq!(verify_db(&env).status.code(), Some(0));
+
+    // Without receipt keys, unsigned receipts count as they always did.
+    let plain = TestEnv::new();
+    plain.set_mcp_url(&server.url());
+    server.behave(Behaviour::UnsignedReceipts);
+    once(&plain);
+    assert_eq!(unpushed(&plain), 0);
 }
 
 #[test]

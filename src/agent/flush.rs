@@ -6,7 +6,8 @@
 //! the cycle beyond its time budget.
 
 use super::{Agent, Cycle};
-use crate::evidence::flush::{flush_with, FlushLimits};
+use crate::evidence::flush::{flush_checked, FlushLimits};
+use crate::evidence::receipts::ReceiptCheck;
 use crate::evidence::retention::prune;
 use crate::evidence::Record;
 use std::time::Duration;
@@ -15,7 +16,24 @@ impl Agent {
     pub(super) fn flush(&mut self, cycle: &mut Cycle, budget: Duration) {
         let now_ms = self.clock.now_ms();
         let limits = FlushLimits { time_budget: budget, ..self.flush_limits.clone() };
-        match flush_with(&self.store, self.mcp.as_ref(), &limits, now_ms, cycle.mcp_reachable, &self.notifier) {
+        let receipts = ReceiptCheck {
+            keys: self.config.mcp.receipt_keys.clone(),
+            site_id: self.config.site_id.to_string(),
+            appliance_id: self.config.appliance_id.to_string(),
+        };
+        let result = flush_checked(
+            &self.store,
+            self.mcp.as_ref(),
+            &limits,
+            &receipts,
+            now_ms,
+            cycle.mcp_reachable,
+            &self.notifier,
+        );
+        if let Ok(r) = &result {
+            self.receipt_alert(r, now_ms);
+        }
+        match result {
             Ok(r) if r.backing_off => {
                 log::info!("flush: backing off after earlier failures");
                 cycle.report.unpushed = self.store.backlog().map(|b| b.unpushed).unwrap_or(0);
@@ -51,6 +69,31 @@ impl Agent {
             Err(e) => log::error!("flush: evidence store failed: {e}"),
         }
         self.prune(now_ms);
+    }
+
+    /// Receipts that did not count for want of a valid signature raise an
+    /// alert, stored at once (the bundles wait and are sent again); a flush
+    /// whose receipts all verified ends the episode.
+    fn receipt_alert(&mut self, r: &crate::evidence::flush::FlushReport, now_ms: i64) {
+        if let Some(why) = &r.receipt_problem {
+            self.attestor.queue([Record::alert(
+                "evidence_receipt",
+                "receipt_unverified",
+                format!(
+                    "{} receipts from the MCP were not signed by a key in mcp.receipt_keys ({why}); those bundles stay unpushed",
+                    r.unverified
+                ),
+                now_ms,
+            )]);
+            // Written now, not at the next Attest: a `--once` run ends
+            // after this state.
+            let written = self.attestor.attest(&self.store, now_ms);
+            if let Some(e) = written.error {
+                log::error!("attest: {e}; {} records wait in memory", written.pending);
+            }
+        } else if r.pushed > 0 && r.error.is_none() {
+            let _ = self.store.clear_alerts("evidence_receipt");
+        }
     }
 
     pub(super) fn prune(&mut self, now_ms: i64) {

@@ -187,8 +187,9 @@ impl Agent {
         let mcp = McpClient::new(&config.mcp, config.site_id.as_str(), config.appliance_id.as_str())
             .map_err(|e| StartError::Config(e.key.to_string(), e.message))?;
         let (store, recovery) = Store::open_or_recover(&config.state_dir).map_err(StartError::Store)?;
-        let mut agent = Self::with_parts(config, key, notifier, store, Box::new(mcp), Box::new(SystemClock));
+        let mut agent = Self::with_parts(config, key.clone(), notifier, store, Box::new(mcp), Box::new(SystemClock));
         agent.lock = Some(lock);
+        agent.reconcile_key(&key);
         agent.certs = super::certs::watched(&agent.config);
         match agent.store.fail_interrupted_orders() {
             Ok(rows) => {
@@ -247,6 +248,45 @@ impl Agent {
             log::error!("attest at start: {e}; {} records wait in memory", r.pending);
         }
         Ok(agent)
+    }
+
+    /// A rotated evidence key (`keygen --rotate`) is recorded before
+    /// anything else is written (`evidence::rotation`).
+    fn reconcile_key(&mut self, key: &SigningKey) {
+        use crate::evidence::rotation::{at_start, KeyStart};
+        let now_ms = self.clock.now_ms();
+        match at_start(&self.store, self.attestor.writer(), key, &self.config.signing_key_file, now_ms) {
+            KeyStart::Same => {}
+            KeyStart::AlreadyRotated => log::info!("the evidence key rotation was recorded at an earlier start"),
+            KeyStart::Rotated { seq, from, to } => {
+                log::warn!(
+                    "evidence key rotated at seq {seq}: key {from} signed the rotation, key {to} signs from now on"
+                )
+            }
+            KeyStart::Deferred { error, old } => {
+                log::error!(
+                    "cannot record the evidence key rotation ({error}); signing with the old key {} until a start records it",
+                    crate::keys::fingerprint(&old.public())
+                );
+                if let Err(e) = self.store.set_state(PUBLIC_KEY_STATE, &public_pem(&old.public())) {
+                    log::warn!("cannot record the evidence public key: {e}");
+                }
+                self.attestor.replace_key(old);
+            }
+            KeyStart::Unlinked { last_seq, why } => {
+                let msg = format!(
+                    "the evidence key changed to {} without a signed rotation: seq {last_seq} was signed by another key and {why}; `evidence verify` fails from the next bundle on (rotate with `compliance-agent keygen --rotate`)",
+                    crate::keys::fingerprint(&key.public())
+                );
+                log::error!("{msg}");
+                let mut rec = Record::alert("evidence_key_unlinked", "evidence_key_unlinked", msg, now_ms);
+                rec.pre_state = Some(serde_json::json!({
+                    "last_seq": last_seq,
+                    "new_key_sha256": crate::keys::fingerprint(&key.public()),
+                }));
+                self.attestor.queue_first(rec);
+            }
+        }
     }
 
     /// Builds the agent from its parts (tests use a fake transport or clock).

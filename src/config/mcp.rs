@@ -4,7 +4,8 @@
 //! Owns: [`McpConfig`] and [`OrderKey`] and their validation: an https base
 //! URL with a host and nothing that could redirect the request elsewhere
 //! (user info, query, fragment), absolute certificate paths, at least one
-//! order key, each a distinct `keyid` and a valid Ed25519 public key.
+//! order key, each a distinct `keyid` and a valid Ed25519 public key; and
+//! the optional receipt keys, read the same way.
 //! Must never: open the certificate or key files (the MCP client does, when
 //! it starts) or touch the network.
 
@@ -21,6 +22,10 @@ pub struct OrderKey {
     pub public_key: [u8; 32],
 }
 
+/// A key the MCP signs evidence receipts with (the same shape as an order
+/// key: `keyid` and raw base64 public key).
+pub type ReceiptKey = OrderKey;
+
 /// Where evidence and orders come from and go to.
 #[derive(Debug, Clone)]
 pub struct McpConfig {
@@ -34,6 +39,9 @@ pub struct McpConfig {
     pub client_key_file: PathBuf,
     /// Keys whose signatures make an order valid.
     pub order_keys: Vec<OrderKey>,
+    /// Keys whose signature makes an evidence receipt count; empty: receipts
+    /// are not signed (docs/protocol.md).
+    pub receipt_keys: Vec<ReceiptKey>,
     /// TCP+TLS connect limit.
     pub connect_timeout_secs: u64,
     /// Whole-request limit.
@@ -48,6 +56,7 @@ pub(super) fn read(root: &Obj<'_>) -> Read<McpConfig> {
     root.obj("mcp")?.read_then_finish(|m| {
         let base_url = m.str("base_url").and_then(|url| m.check("base_url", validate_base_url(&url).map(|()| url)));
         let order_keys = order_keys(m);
+        let receipt_keys = if m.opt_array_given("receipt_keys") { key_list(m, "receipt_keys") } else { Ok(Vec::new()) };
         let ca_file = m.abs_path("ca_file");
         let client_cert_file = m.abs_path("client_cert_file");
         let client_key_file = m.abs_path("client_key_file");
@@ -60,6 +69,7 @@ pub(super) fn read(root: &Obj<'_>) -> Read<McpConfig> {
             client_cert_file: client_cert_file?,
             client_key_file: client_key_file?,
             order_keys: order_keys?,
+            receipt_keys: receipt_keys?,
             connect_timeout_secs: connect_timeout_secs?,
             request_timeout_secs: request_timeout_secs?,
             cert_expiry_warn_days: cert_expiry_warn_days?,
@@ -67,19 +77,24 @@ pub(super) fn read(root: &Obj<'_>) -> Read<McpConfig> {
     })
 }
 
-/// `mcp.order_keys`: every element is read, and a `keyid` is a duplicate
-/// when an earlier element has the same valid one.
+/// `mcp.order_keys`: at least one (see [`key_list`]).
 fn order_keys(m: &Obj<'_>) -> Read<Vec<OrderKey>> {
-    let keys = m.array("order_keys")?;
-    if keys.is_empty() {
+    if m.array("order_keys")?.is_empty() {
         return Err(m.fail("order_keys", "at least one order key is required".to_string()));
     }
+    key_list(m, "order_keys")
+}
+
+/// A list of `{keyid, public_key}`: every element is read, and a `keyid` is
+/// a duplicate when an earlier element has the same valid one.
+fn key_list(m: &Obj<'_>, name: &str) -> Read<Vec<OrderKey>> {
+    let keys = m.array(name)?;
     let mut keyids: Vec<String> = Vec::with_capacity(keys.len());
     let read: Vec<Read<OrderKey>> = keys
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            m.child(&format!("order_keys[{i}]"), k)?.read_then_finish(|k| {
+            m.child(&format!("{name}[{i}]"), k)?.read_then_finish(|k| {
                 let keyid = k.str("keyid").and_then(|keyid| {
                     if keyid.is_empty() || keyid.len() > 128 || keyid.chars().any(|c| c.is_control()) {
                         return Err(k.fail("keyid", "must be 1-128 printable characters".to_string()));

@@ -60,7 +60,7 @@ pub use checks::{
     ServicesConfig,
 };
 pub use evidence::EvidenceConfig;
-pub use mcp::{McpConfig, OrderKey};
+pub use mcp::{McpConfig, OrderKey, ReceiptKey};
 pub use names::{Ident, UnitName};
 pub use tools::{Tools, TOOL_NAMES};
 
@@ -339,7 +339,7 @@ pub struct AcceptedKey {
 /// tested against this list.
 pub fn accepted_keys() -> Vec<AcceptedKey> {
     let mut skeleton = json!({
-        "mcp": {"order_keys": [{}]}, "maintenance_window": {}, "checks": {},
+        "mcp": {"order_keys": [{}], "receipt_keys": [{}]}, "maintenance_window": {}, "checks": {},
         "tools": {}, "evidence": {}, "log": {}
     });
     for check in ["patching", "services", "backups", "firewall", "logging", "encryption"] {

@@ -228,6 +228,16 @@ impl<'a> Obj<'a> {
         self.list(key, |s| Ok(s.to_string()))
     }
 
+    /// Whether an optional `key` is given (not absent, not `null`); when it
+    /// is not, it counts as read.
+    pub(super) fn opt_array_given(&self, key: &str) -> bool {
+        if self.map.get(key).is_none_or(Value::is_null) {
+            self.mark_used(key);
+            return false;
+        }
+        true
+    }
+
     pub(super) fn str_list_or(&self, key: &str) -> Read<Vec<String>> {
         if self.map.get(key).is_none_or(Value::is_null) {
             self.mark_used(key);

@@ -276,6 +276,18 @@ fn key_material_must_decode() {
     let mut v = valid();
     v["mcp"]["order_keys"] = json!([{"keyid": "a", "public_key": KEY}, {"keyid": "a", "public_key": KEY}]);
     assert_eq!(only_error(&v, "duplicate keyid").key, "mcp.order_keys[1].keyid");
+    // Receipt keys: optional, read like order keys.
+    assert!(parse(&valid()).unwrap().mcp.receipt_keys.is_empty());
+    let mut v = valid();
+    v["mcp"]["receipt_keys"] = json!(null);
+    assert!(parse(&v).unwrap().mcp.receipt_keys.is_empty());
+    v["mcp"]["receipt_keys"] = json!([{"keyid": "r", "public_key": KEY}]);
+    assert_eq!(parse(&v).unwrap().mcp.receipt_keys[0].keyid, "r");
+    v["mcp"]["receipt_keys"] = json!([{"keyid": "r", "public_key": "AAAA"}]);
+    assert_eq!(only_error(&v, "bad receipt key").key, "mcp.receipt_keys[0].public_key");
+    assert_eq!(error_with("mcp.receipt_keys", json!("x")).key, "mcp.receipt_keys");
+    v["mcp"]["receipt_keys"] = json!([{"keyid": "a", "public_key": KEY}, {"keyid": "a", "public_key": KEY}]);
+    assert_eq!(only_error(&v, "duplicate receipt keyid").key, "mcp.receipt_keys[1].keyid");
 }
 
 #[test]

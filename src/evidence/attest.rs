@@ -130,6 +130,12 @@ impl Attestor {
         &self.writer
     }
 
+    /// Signs with `key` from now on (a rotation the store refused: the old
+    /// key goes on signing until it is recorded).
+    pub fn replace_key(&mut self, key: SigningKey) {
+        self.writer.key = key;
+    }
+
     /// Queues records for the next [`Attestor::attest`]. An alert about a
     /// condition already waiting replaces the older one (while the store is
     /// down, a persisting condition is one record, not one per cycle).

@@ -6,7 +6,7 @@
 //! (`null` or `[]` where it does not apply), so auditors' tools see one
 //! shape. Fields added since the format was first fixed: `detail`,
 //! `nist_controls`, `host` (boot id and running NixOS system: AU-3
-//! "where"), `prune`.
+//! "where"), `prune`, `rotation`.
 
 use super::controls;
 use super::{Kind, OrderRef, Outcome, Record};
@@ -70,6 +70,30 @@ pub struct Prune {
     pub through_sha256: String,
 }
 
+/// An evidence key rotation (a `key_rotation` bundle, signed by the old
+/// key): from the next bundle on, the chain is signed by `new_public_key`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Rotation {
+    /// Fingerprint of the key that signs this bundle (and signed the chain
+    /// so far): hex SHA-256 of its DER SubjectPublicKeyInfo.
+    pub old_key_sha256: String,
+    /// Fingerprint of the new key.
+    pub new_key_sha256: String,
+    /// The new key: base64 DER SubjectPublicKeyInfo (the body of its PEM).
+    pub new_public_key: String,
+}
+
+impl Rotation {
+    /// The rotation from `old` to `new`.
+    pub fn new(old: &ed25519_compact::PublicKey, new: &ed25519_compact::PublicKey) -> Rotation {
+        Rotation {
+            old_key_sha256: crate::keys::fingerprint(old),
+            new_key_sha256: crate::keys::fingerprint(new),
+            new_public_key: crate::encoding::base64_encode(&crate::keys::public_key_der(new)),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Agent<'a> {
     version: &'a str,
@@ -115,6 +139,7 @@ struct Out<'a> {
     actions: &'a [CommandRecord],
     results: Option<&'a Value>,
     prune: Option<&'a Prune>,
+    rotation: Option<&'a Rotation>,
 }
 
 /// Serialises a record into bundle bytes.
@@ -156,6 +181,7 @@ pub fn serialise(ctx: &Context, stamp: &Stamp, rec: &Record, prune: Option<&Prun
         actions: &rec.actions,
         results: rec.results.as_ref(),
         prune,
+        rotation: rec.rotation.as_ref(),
     };
     // Serialising these types (strings, numbers, serde_json values) cannot
     // fail; an empty Vec would fail verification loudly rather than pass.
@@ -198,4 +224,19 @@ pub struct Header {
     /// Prune checkpoint, for `prune` bundles.
     #[serde(default)]
     pub prune: Option<Prune>,
+    /// Where (for `evidence verify`'s summary).
+    #[serde(default)]
+    pub site_id: String,
+    /// Which appliance.
+    #[serde(default)]
+    pub appliance_id: String,
+    /// When the work started (RFC 3339).
+    #[serde(default)]
+    pub started_at: String,
+    /// When the bundle was written (RFC 3339).
+    #[serde(default)]
+    pub finished_at: String,
+    /// Key rotation, for `key_rotation` bundles.
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
 }

@@ -3,11 +3,13 @@
 //!
 //! Unpushed bundles go in seq order, in batches of at most 256 items and
 //! 1 MiB of request body. A bundle is marked pushed only on a receipt whose
-//! sha256 matches the stored bytes. Failures back off exponentially (capped,
+//! sha256 matches the stored bytes (and, with receipt keys configured,
+//! whose signature verifies: `evidence::receipts`). Failures back off exponentially (capped,
 //! with jitter); one Flush stops after a time budget and a bundle budget, so
 //! a large backlog drains over several cycles at a steady rate instead of
 //! flooding the server or delaying the loop.
 
+use super::receipts::ReceiptCheck;
 use crate::encoding::base64_encode;
 use crate::exec::{Heartbeat, NoHeartbeat};
 use crate::mcp::{EvidenceItem, McpError, Transport};
@@ -52,6 +54,11 @@ pub struct FlushReport {
     pub batches: usize,
     /// Receipts that did not match (bundle stays unpushed).
     pub mismatched: usize,
+    /// Receipts whose signature is missing or does not verify while
+    /// receipt keys are configured (bundle stays unpushed).
+    pub unverified: usize,
+    /// Why the first of those did not count.
+    pub receipt_problem: Option<String>,
     /// Skipped because of back-off.
     pub backing_off: bool,
     /// The failure that ended this Flush, if any.
@@ -83,6 +90,19 @@ pub fn flush_with(
     store: &Store,
     mcp: &dyn Transport,
     limits: &FlushLimits,
+    now_ms: i64,
+    reachable: bool,
+    heartbeat: &dyn Heartbeat,
+) -> Result<FlushReport, StoreError> {
+    flush_checked(store, mcp, limits, &ReceiptCheck::default(), now_ms, reachable, heartbeat)
+}
+
+/// [`flush_with`], counting only receipts that `receipts` accepts.
+pub fn flush_checked(
+    store: &Store,
+    mcp: &dyn Transport,
+    limits: &FlushLimits,
+    receipts: &ReceiptCheck,
     now_ms: i64,
     reachable: bool,
     heartbeat: &dyn Heartbeat,
@@ -129,10 +149,17 @@ pub fn flush_with(
                 report.error = Some(e);
                 return Ok(report);
             }
-            Ok(receipts) => {
+            Ok(got) => {
                 crate::crashpoint::hit("flush-after-post");
-                for r in receipts {
+                for r in got {
                     if !batch.iter().any(|b| b.bundle_id == r.bundle_id) {
+                        continue;
+                    }
+                    if let Err(why) = receipts.verify(&r) {
+                        report.unverified += 1;
+                        let what = format!("receipt for {}: {why}", crate::validate::escaped(&r.bundle_id));
+                        log::warn!("flush: {what}; the bundle stays unpushed and is sent again");
+                        report.receipt_problem.get_or_insert(what);
                         continue;
                     }
                     if store.mark_pushed(&r.bundle_id, &r.sha256, &r.received_at, now_ms)? {

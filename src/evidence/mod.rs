@@ -7,12 +7,17 @@
 pub mod attest;
 pub mod bundle;
 pub mod controls;
+pub mod export;
 pub mod flush;
 pub mod oscal;
+pub mod period;
+pub mod receipts;
 pub mod report;
 pub mod report_build;
+pub mod report_cli;
 pub mod report_html;
 pub mod retention;
+pub mod rotation;
 pub mod verified;
 pub mod verify;
 
@@ -37,6 +42,8 @@ pub enum Kind {
     Lifecycle,
     /// A retention checkpoint.
     Prune,
+    /// The evidence key changes (signed by the old key, names the new).
+    KeyRotation,
 }
 
 impl Kind {
@@ -49,6 +56,7 @@ impl Kind {
             Kind::Alert => "alert",
             Kind::Lifecycle => "lifecycle",
             Kind::Prune => "prune",
+            Kind::KeyRotation => "key_rotation",
         }
     }
 }
@@ -145,6 +153,9 @@ pub struct Record {
     /// at most once per summary interval.
     #[serde(skip)]
     pub alert_key: Option<String>,
+    /// For `key_rotation`: the old and the new key.
+    #[serde(skip)]
+    pub rotation: Option<bundle::Rotation>,
 }
 
 impl Record {
@@ -164,6 +175,7 @@ impl Record {
             actions: Vec::new(),
             results: None,
             alert_key: None,
+            rotation: None,
         }
     }
 

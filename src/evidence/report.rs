@@ -15,7 +15,7 @@
 
 pub use super::report_build::Builder;
 use crate::checks::CheckName;
-use crate::clock::{parse_rfc3339, rfc3339_ms};
+use crate::clock::rfc3339_ms;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -26,31 +26,12 @@ pub const SCHEMA: &str = "compliance-agent/report/v1";
 /// minutes for the poll interval, its jitter and a cycle's own work.
 pub const DEFAULT_MAX_GAP_SECS: u64 = 3900;
 
-/// Parses `--since`/`--until`: RFC 3339, or a date `YYYY-MM-DD` (UTC),
-/// which as `--until` means the end of that day.
-pub fn parse_time(s: &str, until: bool) -> Option<i64> {
-    if let Some(ms) = parse_rfc3339(s) {
-        return Some(ms);
-    }
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok().filter(|_| s.is_ascii());
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let day = crate::clock::days_from_civil(i64::from(y), m, d) + i64::from(until);
-    Some(day * 86_400_000)
-}
-
 /// What to report on.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// Start of the period (default: the first bundle).
+    /// Start of the period, inclusive (default: the first bundle).
     pub since_ms: Option<i64>,
-    /// End of the period (default: the last bundle).
+    /// End of the period, exclusive (default: the last bundle).
     pub until_ms: Option<i64>,
     /// Longer than this without any bundle is a gap.
     pub max_gap_ms: i64,
@@ -267,8 +248,11 @@ pub struct BuiltFrom {
     pub first_bundle_at: String,
     /// See `first_bundle_at`.
     pub last_bundle_at: String,
-    /// `SHA256:<hex>` of the evidence public key (SPKI DER).
+    /// Fingerprint (hex SHA-256 of the SPKI DER) of the key that signed
+    /// the first bundle.
     pub key_fingerprint: String,
+    /// Key rotations the chain went through: `after seq N: <old> -> <new>`.
+    pub key_changes: Vec<String>,
     /// `site_id`s in the bundles.
     pub site_ids: BTreeSet<String>,
     /// `appliance_id`s in the bundles.
@@ -400,16 +384,6 @@ impl Segment {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_and_instants() {
-        assert_eq!(parse_time("2026-11-22", false), Some(1_795_305_600_000));
-        assert_eq!(parse_time("2026-11-22", true), Some(1_795_305_600_000 + 86_400_000));
-        assert_eq!(parse_time("2026-11-22T00:00:00Z", true), Some(1_795_305_600_000));
-        for bad in ["2026-11", "2026-13-01", "22-11-2026", "2026-11-2x", ""] {
-            assert_eq!(parse_time(bad, false), None, "{bad}");
-        }
-    }
 
     #[test]
     fn segments_clip_and_start_unknown() {

@@ -121,7 +121,7 @@ impl Builder {
     }
 
     fn in_period(&self, at: i64) -> bool {
-        self.opts.since_ms.is_none_or(|s| at >= s) && self.opts.until_ms.is_none_or(|u| at <= u)
+        self.opts.since_ms.is_none_or(|s| at >= s) && self.opts.until_ms.is_none_or(|u| at < u)
     }
 
     /// Takes the next verified bundle.
@@ -139,7 +139,7 @@ impl Builder {
             agent["build"].as_str().unwrap_or("?")
         ));
         self.first_ms.get_or_insert(at);
-        if self.opts.until_ms.is_some_and(|u| at > u) {
+        if self.opts.until_ms.is_some_and(|u| at >= u) {
             return; // after the period: nothing of it counts
         }
         let kind = text(v, "kind").unwrap_or_default();
@@ -424,6 +424,7 @@ impl Builder {
                 first_bundle_at: rfc3339_ms(first),
                 last_bundle_at: rfc3339_ms(last),
                 key_fingerprint: chain.key_fingerprint.clone(),
+                key_changes: chain.key_changes.clone(),
                 site_ids,
                 appliance_ids,
                 agent_builds,

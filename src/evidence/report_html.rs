@@ -100,7 +100,7 @@ fn built_from(h: &mut String, r: &Report) {
         "<h2>Built from</h2>\n<table>\
 <tr><th>evidence</th><td>{}</td></tr>\
 <tr><th>chain</th><td class=\"ok\">verified: every signature, seq and hash link (seq {}..={}, {} bundles, {} to {})</td></tr>\
-<tr><th>evidence key</th><td><code>{}</code> (SHA-256 of the public key's DER)</td></tr>\
+<tr><th>evidence key</th><td><code>{}</code> (SHA-256 of the public key's DER){}</td></tr>\
 <tr><th>agent builds</th><td>{}</td></tr>\
 <tr><th>period</th><td>{} to {}: {} bundles; a gap is more than {} without any bundle</td></tr></table>\n",
         esc(&b.source),
@@ -110,6 +110,7 @@ fn built_from(h: &mut String, r: &Report) {
         esc(&b.first_bundle_at),
         esc(&b.last_bundle_at),
         esc(&b.key_fingerprint),
+        b.key_changes.iter().map(|c| format!("<br>key change {}", esc(c))).collect::<String>(),
         join(&b.agent_builds),
         esc(&r.period.since),
         esc(&r.period.until),
@@ -346,7 +347,8 @@ mod tests {
             delivery_known: false,
             bundles: 4,
             seq_range: (1, 4),
-            key_fingerprint: "SHA256:00".into(),
+            key_fingerprint: "00".into(),
+            key_changes: vec![hostile.into()],
         };
         let r = b.finish(&chain, 0);
         assert_eq!(r.episodes.len(), 1);

@@ -9,12 +9,11 @@
 //! so what is reported is what verified, even if the files change between
 //! the two reads.
 //!
-//! Owns: the two passes, the bundles' parsed JSON and delivery state, the
-//! public key's fingerprint. Must never: hand on a bundle from a chain that
-//! did not verify.
+//! Owns: the two passes, the bundles' parsed JSON and delivery state.
+//! Must never: hand on a bundle from a chain that did not verify.
 
 use super::verify::{Item, Verifier};
-use crate::encoding::{base64_decode, sha256_hex};
+use crate::encoding::sha256_hex;
 use crate::store::Store;
 use ed25519_compact::PublicKey;
 use serde_json::Value;
@@ -64,8 +63,11 @@ pub struct Chain {
     pub bundles: u64,
     /// First and last seq.
     pub seq_range: (u64, u64),
-    /// `SHA256:<hex>` of the public key's SPKI DER.
+    /// Fingerprint of the key that signed the first bundle (hex SHA-256
+    /// of its SPKI DER, `crate::keys::fingerprint`).
     pub key_fingerprint: String,
+    /// Key rotations followed: `after seq N: <old> -> <new>`.
+    pub key_changes: Vec<String>,
 }
 
 /// Why nothing can be reported.
@@ -86,22 +88,15 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// `SHA256:<hex>` of the key's SubjectPublicKeyInfo DER, the same as
-/// `openssl pkey -pubin -in KEY.pem -outform DER | sha256sum`.
-pub fn key_fingerprint(key: &PublicKey) -> String {
-    let pem = crate::keys::public_key_pem(key);
-    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64_decode(&b64).unwrap_or_default();
-    format!("SHA256:{}", sha256_hex(&der))
-}
-
-/// Verifies the chain at `source` with `key`, then calls `each` for every
-/// bundle in seq order. Refuses (before calling `each` at all) a chain
-/// that does not verify.
-pub fn read(source: &Source, key: PublicKey, mut each: impl FnMut(Bundle)) -> Result<Chain, ReadError> {
+/// Verifies the chain at `source` with `keys` (as `evidence verify`
+/// does: the chain starts with whichever signed its first bundle and
+/// follows signed rotations), then calls `each` for every bundle in seq
+/// order. Refuses (before calling `each` at all) a chain that does not
+/// verify.
+pub fn read(source: &Source, keys: Vec<PublicKey>, mut each: impl FnMut(Bundle)) -> Result<Chain, ReadError> {
     let first = match source {
-        Source::Db(db) => super::verify::verify_db(db, key),
-        Source::Dir(dir) => super::verify::verify_dir(dir, key),
+        Source::Db(db) => super::verify::verify_db_keys(db, keys.clone()),
+        Source::Dir(dir) => super::verify::verify_dir_keys(dir, keys.clone()),
     }
     .map_err(ReadError::Io)?;
     if !first.ok() {
@@ -109,9 +104,18 @@ pub fn read(source: &Source, key: PublicKey, mut each: impl FnMut(Bundle)) -> Re
     }
     let range = first.range.unwrap_or((0, 0));
     // The second pass: verified again, bundle by bundle, as handed on.
-    let mut again = Verifier::new(key);
+    let mut again = Verifier::with_keys(keys);
     let mut handed = 0u64;
     let mut pass = |item: Item, pushed_ms: Option<i64>| -> Result<(), String> {
+        if handed == 0 && item.seq > 1 && item.seq == range.0 {
+            // The first pass accepted this start (a prune checkpoint, or an
+            // export's signed manifest); the second checks what follows.
+            if let Ok(h) = serde_json::from_slice::<Value>(&item.bytes) {
+                if let Some(prev) = h["prev_sha256"].as_str() {
+                    again.explain_start(item.seq, prev.to_string());
+                }
+            }
+        }
         again.push(&item);
         let json: Value = serde_json::from_slice(&item.bytes).map_err(|e| format!("{}: {e}", item.origin))?;
         handed += 1;
@@ -165,7 +169,8 @@ pub fn read(source: &Source, key: PublicKey, mut each: impl FnMut(Bundle)) -> Re
         delivery_known: matches!(source, Source::Db(_)),
         bundles: first.checked,
         seq_range: range,
-        key_fingerprint: key_fingerprint(&key),
+        key_fingerprint: first.first_key.clone().unwrap_or_default(),
+        key_changes: first.key_changes.iter().map(|c| format!("after seq {}: {} -> {}", c.seq, c.from, c.to)).collect(),
     })
 }
 
@@ -184,17 +189,4 @@ fn bundle_files(dir: &Path) -> Result<Vec<(u64, String, PathBuf)>, String> {
     }
     files.sort();
     Ok(files)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprint_is_the_sha256_of_the_spki_der() {
-        let key = crate::keys::SigningKey::from_seed([7u8; 32]).public();
-        let mut der = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-        der.extend_from_slice(key.as_ref());
-        assert_eq!(key_fingerprint(&key), format!("SHA256:{}", sha256_hex(&der)));
-    }
 }

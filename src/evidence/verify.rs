@@ -1,16 +1,24 @@
-//! `evidence export` and `evidence verify`: what an auditor runs.
+//! `evidence verify`: what an auditor runs (`evidence export` is in
+//! `evidence::export`; its items are re-exported here).
 //!
-//! Verification checks every signature against the given public key, that
+//! Verification checks every signature against the chain's key, that
 //! each bundle's embedded `seq` and `bundle_id` match where it was found,
 //! that seqs are contiguous, that each `prev_sha256` is the SHA-256 of the
 //! previous bundle's bytes (64 zeros for seq 1), and that a chain which
-//! starts after seq 1 is explained by a signed `prune` checkpoint naming
-//! the last pruned seq and its hash. It streams: memory stays flat however
-//! long the chain.
+//! starts after seq 1 is explained by a signed `prune` checkpoint (or, for
+//! an export of a period, by its signed manifest). The chain's key is the
+//! given key that signed the first bundle; it changes only at a
+//! `key_rotation` bundle the current key signed. An export's manifest must
+//! be signed and match the first and last bundles present, so a removed
+//! tail is caught. It streams: memory stays flat however long the chain.
 
-use super::bundle::{Header, Prune, SCHEMA};
+use super::bundle::{Header, Prune, Rotation, SCHEMA};
+pub use super::export::{
+    bundle_file_name, export, export_with, ExportOptions, Exported, Manifest, MANIFEST_FILE, MANIFEST_SCHEMA,
+    SEQ_DIGITS,
+};
 use crate::encoding::sha256_hex;
-use crate::keys::public_key_pem;
+use crate::keys::{fingerprint, public_key_pem};
 use crate::store::Store;
 use ed25519_compact::{PublicKey, Signature};
 use std::path::{Path, PathBuf};
@@ -30,6 +38,18 @@ pub struct Item {
     pub signature: Vec<u8>,
 }
 
+/// Where the chain's key changed: a `key_rotation` bundle signed by the
+/// old key naming the new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    /// The `key_rotation` bundle's seq; the new key signs from `seq + 1`.
+    pub seq: u64,
+    /// Fingerprint of the old key.
+    pub from: String,
+    /// Fingerprint of the new key.
+    pub to: String,
+}
+
 /// The verdict.
 #[derive(Debug, Default)]
 pub struct Verification {
@@ -39,6 +59,18 @@ pub struct Verification {
     pub range: Option<(u64, u64)>,
     /// Every problem found, in order.
     pub problems: Vec<String>,
+    /// Every distinct `site_id`, in order of appearance.
+    pub site_ids: Vec<String>,
+    /// Every distinct `appliance_id`, in order of appearance.
+    pub appliance_ids: Vec<String>,
+    /// Earliest `started_at` and latest `finished_at` (RFC 3339 UTC).
+    pub time_range: Option<(String, String)>,
+    /// Fingerprint of the key that signed the first bundle.
+    pub first_key: Option<String>,
+    /// Key rotations followed, in order.
+    pub key_changes: Vec<KeyChange>,
+    /// What the export manifest says (directories only).
+    pub manifest: Option<String>,
 }
 
 impl Verification {
@@ -46,26 +78,106 @@ impl Verification {
     pub fn ok(&self) -> bool {
         self.problems.is_empty() && self.checked > 0
     }
+
+    /// What the verified evidence is, one `label  value` line each: site,
+    /// appliance, seq and time range, the keys and the export manifest.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { v.join(", ") };
+        out.push(format!("site       {}", list(&self.site_ids)));
+        out.push(format!("appliance  {}", list(&self.appliance_ids)));
+        if let Some((a, b)) = self.range {
+            out.push(format!("seq        {a}..={b} ({} bundles)", self.checked));
+        }
+        if let Some((a, b)) = &self.time_range {
+            out.push(format!("time       {a} .. {b}"));
+        }
+        if let Some(k) = &self.first_key {
+            out.push(format!("key        {k}"));
+        }
+        for c in &self.key_changes {
+            out.push(format!("key change after seq {}: {} -> {}", c.seq, c.from, c.to));
+        }
+        if let Some(m) = &self.manifest {
+            out.push(format!("manifest   {m}"));
+        }
+        out
+    }
 }
 
-/// Streaming chain verifier.
+/// Streaming chain verifier. The chain's key is the first given key that
+/// verifies the first bundle; it changes only at a `key_rotation` bundle
+/// that it signed.
 #[derive(Debug)]
 pub struct Verifier {
     key: PublicKey,
+    given: Vec<PublicKey>,
+    started: bool,
     prev: Option<(u64, String)>,
     first: Option<(u64, String)>,
     prunes: Vec<Prune>,
+    start_explained: Option<(u64, String)>,
     result: Verification,
 }
 
 impl Verifier {
-    /// A verifier for bundles signed by `key`.
+    /// A verifier for bundles signed by `key` (and keys it rotates to).
     pub fn new(key: PublicKey) -> Verifier {
-        Verifier { key, prev: None, first: None, prunes: Vec::new(), result: Verification::default() }
+        Verifier::with_keys(vec![key])
+    }
+
+    /// A verifier whose chain starts with whichever of `keys` signed the
+    /// first bundle (`keys` must not be empty; the first is used if none
+    /// did).
+    pub fn with_keys(keys: Vec<PublicKey>) -> Verifier {
+        let key = keys.first().copied().unwrap_or_else(|| {
+            // No key at all: one nothing verifies with.
+            PublicKey::new([0u8; 32])
+        });
+        Verifier {
+            key,
+            given: keys,
+            started: false,
+            prev: None,
+            first: None,
+            prunes: Vec::new(),
+            start_explained: None,
+            result: Verification::default(),
+        }
+    }
+
+    /// Accepts a chain starting at `seq` whose first bundle names
+    /// `prev_sha256` (an export of a period, vouched for by its signed
+    /// manifest) without a prune checkpoint.
+    pub fn explain_start(&mut self, seq: u64, prev_sha256: String) {
+        self.start_explained = Some((seq, prev_sha256));
+    }
+
+    /// The chain's current key (after every rotation followed so far).
+    pub fn key(&self) -> PublicKey {
+        self.key
+    }
+
+    /// Every key known: given ones and those rotated to.
+    pub fn known_keys(&self) -> Vec<PublicKey> {
+        let mut keys = self.given.clone();
+        if !keys.contains(&self.key) {
+            keys.push(self.key);
+        }
+        keys
     }
 
     /// Checks the next bundle (items must come in increasing seq order).
     pub fn push(&mut self, item: &Item) {
+        let sig = Signature::from_slice(&item.signature).ok();
+        let verifies = |k: &PublicKey| sig.as_ref().is_some_and(|s| k.verify(&item.bytes, s).is_ok());
+        if !self.started {
+            self.started = true;
+            if let Some(k) = self.given.iter().find(|k| verifies(k)) {
+                self.key = *k;
+            }
+            self.result.first_key = Some(fingerprint(&self.key));
+        }
         let r = &mut self.result;
         r.checked += 1;
         r.range = Some(match r.range {
@@ -73,9 +185,18 @@ impl Verifier {
             Some((a, _)) => (a, item.seq),
         });
         let sha = sha256_hex(&item.bytes);
-        let sig_ok = Signature::from_slice(&item.signature).is_ok_and(|s| self.key.verify(&item.bytes, &s).is_ok());
+        let sig_ok = verifies(&self.key);
         if !sig_ok {
-            r.problems.push(format!("{}: signature does not verify with the given public key", item.origin));
+            let other = self.given.iter().find(|k| **k != self.key && verifies(k));
+            r.problems.push(match other {
+                Some(k) => format!(
+                    "{}: signed by key {}, but the chain's key is {} and no key_rotation bundle it signed names the other: the key changed without a rotation",
+                    item.origin,
+                    fingerprint(k),
+                    fingerprint(&self.key)
+                ),
+                None => format!("{}: signature does not verify with the given public key", item.origin),
+            });
         }
         match serde_json::from_slice::<Header>(&item.bytes) {
             Err(e) => r.problems.push(format!("{}: not a bundle: {e}", item.origin)),
@@ -91,6 +212,20 @@ impl Verifier {
                         "{}: says bundle_id {} but is stored as {}",
                         item.origin, h.bundle_id, item.bundle_id
                     ));
+                }
+                if !r.site_ids.contains(&h.site_id) {
+                    r.site_ids.push(h.site_id.clone());
+                }
+                if !r.appliance_ids.contains(&h.appliance_id) {
+                    r.appliance_ids.push(h.appliance_id.clone());
+                }
+                // RFC 3339 UTC with milliseconds, as the agent writes them,
+                // order as strings.
+                if !h.started_at.is_empty() && !h.finished_at.is_empty() {
+                    r.time_range = Some(match r.time_range.take() {
+                        None => (h.started_at.clone(), h.finished_at.clone()),
+                        Some((a, b)) => (a.min(h.started_at.clone()), b.max(h.finished_at.clone())),
+                    });
                 }
                 match &self.prev {
                     Some((pseq, psha)) => {
@@ -126,6 +261,29 @@ impl Verifier {
                         None => r.problems.push(format!("{}: prune bundle without a prune checkpoint", item.origin)),
                     }
                 }
+                if h.kind == "key_rotation" {
+                    match (&h.rotation, sig_ok) {
+                        (None, _) => {
+                            r.problems.push(format!("{}: key_rotation bundle without a rotation", item.origin))
+                        }
+                        (Some(_), false) => r.problems.push(format!(
+                            "{}: key_rotation not signed by the chain's key {}: not followed",
+                            item.origin,
+                            fingerprint(&self.key)
+                        )),
+                        (Some(rot), true) => match follow(&self.key, rot) {
+                            Ok(new) => {
+                                r.key_changes.push(KeyChange {
+                                    seq: item.seq,
+                                    from: fingerprint(&self.key),
+                                    to: fingerprint(&new),
+                                });
+                                self.key = new;
+                            }
+                            Err(why) => r.problems.push(format!("{}: key_rotation {why}: not followed", item.origin)),
+                        },
+                    }
+                }
             }
         }
         self.prev = Some((item.seq, sha));
@@ -134,6 +292,16 @@ impl Verifier {
     /// The last bundle seen: seq and hash.
     pub fn last(&self) -> Option<(u64, String)> {
         self.prev.clone()
+    }
+
+    /// Bundles checked so far, and their first and last seq.
+    pub fn seen(&self) -> (u64, Option<(u64, u64)>) {
+        (self.result.checked, self.result.range)
+    }
+
+    /// Notes what the export manifest vouches for (for the summary).
+    pub fn set_manifest(&mut self, what: String) {
+        self.result.manifest = Some(what);
     }
 
     /// Records a problem found outside the bundles themselves.
@@ -145,7 +313,8 @@ impl Verifier {
     pub fn finish(mut self) -> Verification {
         if let Some((first, prev)) = &self.first {
             if *first > 1 {
-                let explained = self.prunes.iter().any(|p| p.through_seq + 1 == *first && p.through_sha256 == *prev);
+                let explained = self.prunes.iter().any(|p| p.through_seq + 1 == *first && p.through_sha256 == *prev)
+                    || self.start_explained.as_ref() == Some(&(*first, prev.clone()));
                 if !explained {
                     self.result.problems.push(format!(
                         "the chain starts at seq {first}, and no prune checkpoint names seq {} with hash {prev}: earlier bundles were removed",
@@ -161,10 +330,32 @@ impl Verifier {
     }
 }
 
+/// The key a rotation signed by `current` moves to, or why not.
+fn follow(current: &PublicKey, rot: &Rotation) -> Result<PublicKey, String> {
+    let new = crate::keys::parse_public_key_der_base64(&rot.new_public_key)
+        .map_err(|e| format!("new_public_key is unusable ({e})"))?;
+    if rot.old_key_sha256 != fingerprint(current) {
+        return Err(format!("names old key {} but is signed by {}", rot.old_key_sha256, fingerprint(current)));
+    }
+    if rot.new_key_sha256 != fingerprint(&new) {
+        return Err(format!(
+            "new_key_sha256 {} is not the new key's fingerprint {}",
+            rot.new_key_sha256,
+            fingerprint(&new)
+        ));
+    }
+    Ok(new)
+}
+
 /// Verifies every bundle in a database.
 pub fn verify_db(db: &Path, key: PublicKey) -> Result<Verification, String> {
+    verify_db_keys(db, vec![key])
+}
+
+/// [`verify_db`] with several candidate keys for the chain's first bundle.
+pub fn verify_db_keys(db: &Path, keys: Vec<PublicKey>) -> Result<Verification, String> {
     let store = Store::open_read_only(db).map_err(|e| e.to_string())?;
-    let mut v = Verifier::new(key);
+    let mut v = Verifier::with_keys(keys);
     each_bundle(&store, |b| {
         v.push(&Item {
             origin: format!("seq {} ({})", b.seq, b.bundle_id),
@@ -199,10 +390,17 @@ pub fn verify_db(db: &Path, key: PublicKey) -> Result<Verification, String> {
 const MAX_BUNDLE_FILE_BYTES: u64 = 2 * crate::evidence::bundle::MAX_BUNDLE_BYTES as u64;
 
 /// Verifies an exported directory of `<seq>-<bundle_id>.json` and
-/// `.json.sig` files.
+/// `.json.sig` files against its signed manifest.
 pub fn verify_dir(dir: &Path, key: PublicKey) -> Result<Verification, String> {
+    verify_dir_keys(dir, vec![key])
+}
+
+/// [`verify_dir`] with several candidate keys for the chain's first bundle
+/// (and for the manifest). Seqs may be zero-padded (as `export` writes
+/// them) or not (exports made before padding).
+pub fn verify_dir_keys(dir: &Path, keys: Vec<PublicKey>) -> Result<Verification, String> {
     let mut files: Vec<(u64, String, PathBuf)> = Vec::new();
-    let mut v = Verifier::new(key);
+    let mut v = Verifier::with_keys(keys);
     let mut stray = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
         let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -216,6 +414,12 @@ pub fn verify_dir(dir: &Path, key: PublicKey) -> Result<Verification, String> {
     files.sort();
     for name in stray {
         v.result.problems.push(format!("{name}: not named <seq>-<bundle_id>.json"));
+    }
+    let manifest = super::export::read_manifest(dir);
+    if let Ok((m, _)) = &manifest {
+        if m.first_seq > 1 {
+            v.explain_start(m.first_seq, m.first_prev_sha256.clone());
+        }
     }
     for (seq, id, path) in files {
         let origin = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -242,12 +446,13 @@ pub fn verify_dir(dir: &Path, key: PublicKey) -> Result<Verification, String> {
         };
         v.push(&Item { origin, seq, bundle_id: id, bytes, signature });
     }
+    super::export::check_manifest(&mut v, manifest);
     Ok(v.finish())
 }
 
 /// Calls `f` for every stored bundle in seq order, 512 at a time (memory
 /// stays flat however long the chain).
-fn each_bundle(
+pub(crate) fn each_bundle(
     store: &Store,
     mut f: impl FnMut(crate::store::StoredBundle) -> Result<(), String>,
 ) -> Result<(), String> {
@@ -260,47 +465,6 @@ fn each_bundle(
             f(b)?;
         }
     }
-}
-
-/// Writes `<seq>-<bundle_id>.json`, `.json.sig` (raw 64 bytes) and, if the
-/// database knows it, `evidence.pub.pem`. Returns the number of bundles.
-pub fn export(db: &Path, dir: &Path) -> Result<u64, String> {
-    let store = Store::open_read_only(db).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut n = 0;
-    each_bundle(&store, |b| {
-        // The id becomes a file name: only what the agent generates.
-        if b.bundle_id.is_empty()
-            || b.bundle_id.len() > 64
-            || !b.bundle_id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
-        {
-            return Err(format!(
-                "seq {}: bundle_id {:?} is not a UUID; refusing to use it as a file name",
-                b.seq, b.bundle_id
-            ));
-        }
-        let base = dir.join(format!("{}-{}.json", b.seq, b.bundle_id));
-        write_new(&base, &b.bytes)?;
-        write_new(&PathBuf::from(format!("{}.sig", base.display())), &b.signature)?;
-        n += 1;
-        Ok(())
-    })?;
-    if let Some(pem) = store.get_state(PUBLIC_KEY_STATE).map_err(|e| e.to_string())? {
-        write_new(&dir.join("evidence.pub.pem"), pem.as_bytes())?;
-    }
-    Ok(n)
-}
-
-/// Creates a file that must not exist yet (never follows a planted link or
-/// overwrites an earlier export).
-fn write_new(path: &Path, data: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| format!("{}: {e} (export into an empty directory)", path.display()))?;
-    f.write_all(data).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// State key under which the agent records its evidence public key (PEM).

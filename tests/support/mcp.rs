@@ -1,7 +1,8 @@
 //! A test MCP: HTTPS with client-certificate verification on 127.0.0.1,
 //! built from std and rustls's own server side. It serves scripted order
-//! envelopes, stores posted evidence and answers with receipts, and can be
-//! told to misbehave. Test-only: never part of the agent binary.
+//! envelopes, stores posted evidence and answers with receipts signed by
+//! the receipt key ([`RECEIPT_SEED`], docs/protocol.md), and can be told
+//! to misbehave. Test-only: never part of the agent binary.
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -18,6 +19,20 @@ use std::time::Duration;
 /// The committed test PKI.
 pub fn pki(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pki").join(name)
+}
+
+/// The seed of the key the server signs receipts with.
+pub const RECEIPT_SEED: [u8; 32] = [12u8; 32];
+/// Its key id.
+pub const RECEIPT_KEYID: &str = "mcp-receipts-test";
+
+/// The receipt key as `mcp.receipt_keys` takes it.
+pub fn receipt_key_json() -> serde_json::Value {
+    let key = compliance_agent::keys::SigningKey::from_seed(RECEIPT_SEED);
+    serde_json::json!([{
+        "keyid": RECEIPT_KEYID,
+        "public_key": compliance_agent::encoding::base64_encode(key.public().as_ref()),
+    }])
 }
 
 /// How the server answers.
@@ -39,6 +54,11 @@ pub enum Behaviour {
     Redirect,
     /// Receipts carry a wrong sha256.
     WrongReceipts,
+    /// Receipts carry no signature.
+    UnsignedReceipts,
+    /// Receipts are signed by a key other than the receipt key (under its
+    /// key id).
+    ForeignReceiptSignatures,
 }
 
 /// A bundle the server received.
@@ -300,7 +320,20 @@ fn evidence_reply(body: &[u8], behaviour: &Behaviour, state: &Mutex<State>) -> (
             return (400, "", b"{\"error\":\"bad base64\"}".to_vec());
         };
         let sha = if *behaviour == Behaviour::WrongReceipts { "0".repeat(64) } else { sha256_hex(&bundle) };
-        receipts.push(serde_json::json!({"bundle_id": id, "sha256": sha, "received_at": "2026-11-25T00:00:00Z"}));
+        let received_at = "2026-11-25T00:00:00Z";
+        let mut receipt = serde_json::json!({"bundle_id": id, "sha256": sha, "received_at": received_at});
+        // Signed for the appliance the bundle names (the client certificate
+        // names it too).
+        let v: serde_json::Value = serde_json::from_slice(&bundle).unwrap_or_default();
+        let (site, appliance) = (v["site_id"].as_str().unwrap_or(""), v["appliance_id"].as_str().unwrap_or(""));
+        let seed = if *behaviour == Behaviour::ForeignReceiptSignatures { [13u8; 32] } else { RECEIPT_SEED };
+        if *behaviour != Behaviour::UnsignedReceipts {
+            let key = compliance_agent::keys::SigningKey::from_seed(seed);
+            receipt["keyid"] = RECEIPT_KEYID.into();
+            receipt["signature"] =
+                compliance_agent::evidence::receipts::sign(site, appliance, &id, &sha, received_at, &key).into();
+        }
+        receipts.push(receipt);
         s.deliveries.push(id.clone());
         // Idempotent: a re-sent bundle is stored once.
         if !s.evidence.iter().any(|r| r.bundle_id == id && r.bundle == bundle) {
