@@ -348,7 +348,8 @@ fn a_month_of_evidence_reports_what_was_injected() {
 
     // An export directory: the same figures, delivery unknown.
     let dir = m.env.path().join("export");
-    let out = agent_cmd(&["evidence", "export", "--db", db, dir.to_str().unwrap()]);
+    let out =
+        agent_cmd(&["evidence", "export", "--db", db, "--key", m.env.key.to_str().unwrap(), dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let from_dir = report_json(&[
         "evidence",
@@ -368,6 +369,30 @@ fn a_month_of_evidence_reports_what_was_injected() {
         assert_eq!(from_dir[key], r[key], "{key} differs between the database and its export");
     }
     assert_eq!(from_dir["delivery"]["known"], false);
+
+    // An export of a period (with its signed manifest) starts after seq 1:
+    // the report accepts the start the manifest vouches for.
+    let part = m.env.path().join("export-part");
+    let (d10, d20) = (at(10, 0), at(20, 0));
+    let out = agent_cmd(&[
+        "evidence",
+        "export",
+        "--db",
+        db,
+        "--key",
+        m.env.key.to_str().unwrap(),
+        "--since",
+        &d10,
+        "--until",
+        &d20,
+        part.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let from_part =
+        report_json(&["evidence", "report", part.to_str().unwrap(), "--pubkey", pem, "--max-gap", MAX_GAP, "--json"]);
+    assert!(from_part["built_from"]["seq_first"].as_u64().unwrap() > 1, "{}", from_part["built_from"]);
+    assert_eq!(from_part["period"]["since"], d10);
+    assert_eq!(from_part["gaps"], r["gaps"]);
 
     // A narrower period: day 8 alone (dates; the period is [since, until)).
     let narrow = report_json(&["evidence", "report", "--db", db, "--pubkey", pem, "--since", &since[..10], "--json"]);
