@@ -275,6 +275,10 @@ let
         AmbientCapabilities = "CAP_SYS_ADMIN";
         # cryptsetup's lock directory, when the system has one.
         ReadWritePaths = [ "-/run/cryptsetup" ];
+        # libdevmapper reads /proc/devices to find device-mapper's major
+        # number: with ProcSubset=pid every `cryptsetup status` fails with
+        # "Cannot initialize device-mapper" (found by the Debian VM tier).
+        ProcSubset = "all";
       };
     };
     # The backups check with a restic repository: outside the daemon's
