@@ -118,6 +118,11 @@ let
     ];
     # - IP: the MCP, DNS and NTP as configured (egress filter), else any.
     IPAddressDeny = if egress != null && egress.allow != null then "any" else null;
+    # - ProcSubset=all: every evidence bundle names the kernel's boot id
+    #   (/proc/sys/kernel/random/boot_id); with ProcSubset=pid /proc/sys is
+    #   hidden and every bundle said `null` (found by the Debian VM tier).
+    #   ProtectKernelTunables= keeps /proc/sys read-only.
+    ProcSubset = "all";
     # A core dump would hold the evidence key and the mTLS key.
     LimitCORE = 0;
     StateDirectory = stateDirectory;
@@ -275,6 +280,10 @@ let
         AmbientCapabilities = "CAP_SYS_ADMIN";
         # cryptsetup's lock directory, when the system has one.
         ReadWritePaths = [ "-/run/cryptsetup" ];
+        # libdevmapper reads /proc/devices to find device-mapper's major
+        # number: with ProcSubset=pid every `cryptsetup status` fails with
+        # "Cannot initialize device-mapper" (found by the Debian VM tier).
+        ProcSubset = "all";
       };
     };
     # The backups check with a restic repository: outside the daemon's

@@ -263,6 +263,16 @@ pub fn old_key_path(key: &Path) -> PathBuf {
 pub fn rotate(out: &Path) -> Result<(PublicKey, PublicKey), KeyError> {
     let old = SigningKey::load(out)?;
     let old_path = old_key_path(out);
+    let new_path = PathBuf::from(format!("{}.new", out.display()));
+    // What an interrupted rotation leaves behind: `.old` holding the very
+    // key still at `out` (the new one never got in place), and a `.new`
+    // that never got renamed. Neither is a rotation waiting to be recorded.
+    if SigningKey::load(&old_path).is_ok_and(|k| k.public() == old.public()) {
+        fs::remove_file(&old_path).map_err(|e| KeyError::Io(old_path.clone(), e))?;
+    }
+    if new_path.symlink_metadata().is_ok() {
+        fs::remove_file(&new_path).map_err(|e| KeyError::Io(new_path.clone(), e))?;
+    }
     if old_path.symlink_metadata().is_ok() {
         return Err(KeyError::Io(
             old_path,
@@ -271,7 +281,6 @@ pub fn rotate(out: &Path) -> Result<(PublicKey, PublicKey), KeyError> {
             ),
         ));
     }
-    let new_path = PathBuf::from(format!("{}.new", out.display()));
     let mut seed = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
         .map_err(|_| KeyError::Io(out.to_path_buf(), std::io::Error::other("system RNG unavailable")))?;
@@ -383,6 +392,31 @@ mod tests {
         for s in shown {
             assert_eq!(s, format!("{}: {PUBLIC_KEY_MESSAGE}", public.display()));
         }
+    }
+
+    #[test]
+    fn a_rotation_interrupted_before_the_new_key_was_in_place_does_not_block_the_next() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("keys-rotate-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("evidence.key");
+        let key = SigningKey::from_seed([7u8; 32]);
+        fs::write(&out, key.to_pkcs8_pem()).unwrap();
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o600)).unwrap();
+        // What a crash between the hard link and the rename leaves: `.old`
+        // is the key itself, and a `.new` never renamed.
+        fs::hard_link(&out, old_key_path(&out)).unwrap();
+        fs::write(dir.join("evidence.key.new"), b"half").unwrap();
+        let (old, new) = rotate(&out).unwrap();
+        assert_eq!(old, key.public());
+        assert_ne!(new, old);
+        assert_eq!(SigningKey::load(&old_key_path(&out)).unwrap().public(), old);
+        assert!(!dir.join("evidence.key.new").exists());
+        // A `.old` holding another key is a rotation still waiting: refused.
+        let e = rotate(&out).unwrap_err();
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(e.to_string().contains("an earlier rotation is not yet recorded"), "{e}");
     }
 
     #[test]

@@ -118,15 +118,43 @@ impl Logger {
     fn to_syslog(&self, priority: Priority, msg: &str) -> bool {
         let Some(s) = &self.syslog else { return false };
         let Ok(mut s) = s.lock() else { return false };
-        let sent = match priority {
-            Priority::Error => s.err(msg),
-            Priority::Warning => s.warning(msg),
-            Priority::Notice => s.notice(msg),
-            Priority::Info => s.info(msg),
-            Priority::Debug => s.debug(msg),
-        };
-        sent.is_ok()
+        if send(&mut s, priority, msg) {
+            return true;
+        }
+        // The socket is connected to the journal that was listening when
+        // the agent started: after journald restarts (the logging check
+        // heals exactly that) the old peer is gone and every send fails.
+        // Connect to the new one, once per failed line.
+        match connect() {
+            Some(fresh) => {
+                *s = fresh;
+                send(&mut s, priority, msg)
+            }
+            None => false,
+        }
     }
+}
+
+fn send(s: &mut Syslog, priority: Priority, msg: &str) -> bool {
+    let sent = match priority {
+        Priority::Error => s.err(msg),
+        Priority::Warning => s.warning(msg),
+        Priority::Notice => s.notice(msg),
+        Priority::Info => s.info(msg),
+        Priority::Debug => s.debug(msg),
+    };
+    sent.is_ok()
+}
+
+/// A connection to the system log (`/dev/log`), if there is one.
+fn connect() -> Option<Syslog> {
+    syslog::unix(syslog::Formatter3164 {
+        facility: syslog::Facility::LOG_DAEMON,
+        hostname: None,
+        process: "compliance-agent".into(),
+        pid: std::process::id(),
+    })
+    .ok()
 }
 
 impl Log for Logger {
@@ -163,14 +191,7 @@ pub fn stderr_is_terminal() -> bool {
 pub fn init(target: LogTarget, level: LevelFilter) -> LogTarget {
     let syslog = match target {
         LogTarget::Stderr => None,
-        LogTarget::Syslog => syslog::unix(syslog::Formatter3164 {
-            facility: syslog::Facility::LOG_DAEMON,
-            hostname: None,
-            process: "compliance-agent".into(),
-            pid: std::process::id(),
-        })
-        .ok()
-        .map(Mutex::new),
+        LogTarget::Syslog => connect().map(Mutex::new),
     };
     let actual = if syslog.is_some() { LogTarget::Syslog } else { LogTarget::Stderr };
     // A second init (tests) keeps the first logger; only the level changes.

@@ -325,9 +325,18 @@ fn wrong_receipts_leave_bundles_unpushed() {
     let server = McpServer::start();
     let env = TestEnv::new();
     env.set_mcp_url(&server.url());
+    env.patch(|v| v["evidence"] = json!({"flush_backoff_initial_secs": 1}));
     server.behave(Behaviour::WrongReceipts);
     once(&env);
     assert!(unpushed(&env) >= 1);
+    // No receipt counted: the next cycle backs off instead of sending the
+    // whole backlog again.
+    let sent = server.evidence().len();
+    let out = once(&env);
+    assert!(text(&out.stderr).contains("backing off"), "{}", text(&out.stderr));
+    assert_eq!(server.evidence().len(), sent, "re-sent inside the back-off");
+    // The back-off (at most 1 s here) over, a good MCP gets everything.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
     server.behave(Behaviour::Normal);
     once(&env);
     assert_eq!(unpushed(&env), 0);
@@ -338,7 +347,12 @@ fn with_receipt_keys_unsigned_or_wrongly_signed_receipts_leave_bundles_unpushed_
     let server = McpServer::start();
     let env = TestEnv::new();
     env.set_mcp_url(&server.url());
-    env.patch(|v| v["mcp"]["receipt_keys"] = receipt_key_json());
+    env.patch(|v| {
+        v["mcp"]["receipt_keys"] = receipt_key_json();
+        // A run whose receipts all fail backs off (at most 1 s here).
+        v["evidence"] = json!({"flush_backoff_initial_secs": 1});
+    });
+    let backoff_over = || std::thread::sleep(std::time::Duration::from_millis(1200));
     for (behaviour, why) in [
         (Behaviour::UnsignedReceipts, "unsigned"),
         (Behaviour::ForeignReceiptSignatures, "signature by mcp-receipts-test does not verify"),
@@ -348,6 +362,7 @@ fn with_receipt_keys_unsigned_or_wrongly_signed_receipts_leave_bundles_unpushed_
         assert_eq!(out.status.code(), Some(support::env::UNDELIVERED), "{}", text(&out.stderr));
         assert!(text(&out.stderr).contains(&format!(": {why}; the bundle stays unpushed")), "{}", text(&out.stderr));
         assert!(unpushed(&env) >= 1);
+        backoff_over();
     }
     // Signed receipts: everything waiting is pushed, the alert included.
     server.behave(Behaviour::Normal);

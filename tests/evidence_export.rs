@@ -190,10 +190,11 @@ fn export_by_period_pads_names_and_the_signed_manifest_catches_a_cut_tail() {
     std::fs::remove_file(format!("{}.sig", oldest.display())).unwrap();
     std::fs::remove_file(&oldest).unwrap();
     fails(&cut, "export starts at seq 13 but the oldest bundle present is seq 14");
-    // The manifest gone (with the tail): nothing vouches for the end.
+    // The manifest gone from an export of a period: nothing explains
+    // where the chain starts, so it fails.
     let gone = c.copy(&dir, "no-manifest");
     std::fs::remove_file(gone.join("export.manifest")).unwrap();
-    fails(&gone, "no export.manifest: nothing vouches for where the export ends");
+    fails(&gone, "the chain starts at seq 13, and no prune checkpoint names seq 12");
     // The manifest edited to match a cut tail: its signature fails.
     let forged = c.copy(&cut, "forged-manifest");
     let m = std::fs::read_to_string(forged.join("export.manifest")).unwrap();
@@ -216,11 +217,21 @@ fn export_by_period_pads_names_and_the_signed_manifest_catches_a_cut_tail() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).starts_with("OK 48 bundles (seq 1..=48)"));
 
-    // Without --key: said, and no manifest, so verify cannot pass.
+    // Without --key: said at export. The whole chain still verifies (as
+    // exports always did), and verify says that nothing vouches for the
+    // end: with its tail cut it passes too, saying the same.
     let (plain, out) = c.export(None, &[], "plain");
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("no --key: no signed export.manifest is written"), "{}", text(&out.stderr));
-    fails(&plain, "no export.manifest");
+    let unvouched = "manifest   none: no signed export.manifest vouches for where the export ends";
+    let out = verify(&plain, &[&public]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(unvouched), "{}", text(&out.stdout));
+    let newest = bundle_files(&plain).pop().unwrap();
+    std::fs::remove_file(format!("{}.sig", newest.display())).unwrap();
+    std::fs::remove_file(&newest).unwrap();
+    let out = verify(&plain, &[&public]);
+    assert!(text(&out.stdout).starts_with("OK 47 bundles") && text(&out.stdout).contains(unvouched));
     // A key that is not the chain's: refused, naming its fingerprint.
     let other = SigningKey::from_seed([3; 32]);
     let (other_private, _) = c.key_files("other.key", &other);
@@ -323,8 +334,13 @@ fn the_whole_chain_verifies_with_the_openssl_script_from_the_docs() {
     let out = run_script(&c, &late, &[&new_public]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_eq!(text(&out.stdout), "OK 4 bundles, seq 11..14, manifest verified\n");
-    let out = verify(&late, &[&old_public, &new_public]);
+    let out = verify(&late, &[&new_public]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // The chain starts with the first key given, never with whichever
+    // given key verifies: a later key cannot stand in for an earlier era.
+    let out = verify(&late, &[&old_public, &new_public]);
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("the key changed without a rotation"), "{}", text(&out.stdout));
 }
 
 fn once(env: &TestEnv) -> Output {

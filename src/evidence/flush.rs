@@ -119,12 +119,16 @@ pub fn flush_checked(
     let started = Instant::now();
     let batch_items = limits.batch_items.clamp(1, MAX_BATCH_ITEMS);
     let mut after = 0u64;
+    // Bundles sent, receipted or not: the per-flush limit bounds what goes
+    // to the MCP, so an MCP whose receipts never count is not sent the
+    // whole backlog every cycle.
+    let mut sent = 0usize;
     loop {
-        if report.pushed >= limits.max_per_flush || started.elapsed() >= limits.time_budget {
+        if sent >= limits.max_per_flush || started.elapsed() >= limits.time_budget {
             report.budget_exhausted = !store.unpushed(after, 1)?.is_empty();
             break;
         }
-        let want = batch_items.min(limits.max_per_flush - report.pushed);
+        let want = batch_items.min(limits.max_per_flush - sent);
         let candidates = store.unpushed(after, want)?;
         if candidates.is_empty() {
             break;
@@ -142,6 +146,7 @@ pub fn flush_checked(
         heartbeat.beat();
         crate::crashpoint::hit("flush-before-post");
         report.batches += 1;
+        sent += batch.len();
         match mcp.post_evidence(&items) {
             Err(e) => {
                 record_failure(store, limits, now_ms)?;
@@ -173,7 +178,13 @@ pub fn flush_checked(
             }
         }
     }
-    if report.batches > 0 && report.error.is_none() {
+    if report.batches > 0 && report.error.is_none() && report.pushed == 0 && report.unverified + report.mismatched > 0 {
+        // The MCP answered, but no receipt counted (unsigned, wrongly
+        // signed, or for other bytes): back off as after a failure rather
+        // than re-sending everything next cycle.
+        record_failure(store, limits, now_ms)?;
+        store.set_state(LAST_ERROR_CLASS, "receipt")?;
+    } else if report.batches > 0 && report.error.is_none() {
         store.set_state(FAILURES, "0")?;
         store.set_state(NEXT_ATTEMPT_MS, "0")?;
         if report.pushed > 0 {

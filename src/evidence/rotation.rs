@@ -76,10 +76,33 @@ pub fn at_start(store: &Store, writer: &Writer, key: &SigningKey, key_path: &Pat
     };
     let Some(newest) = newest else { return KeyStart::Same };
     let current = key.public();
+    let header = serde_json::from_slice::<Header>(&newest.bytes).ok();
     if signed_by(&newest, &current) {
+        // A rotation the current key signed names the key every later
+        // bundle needs: if the file holds the key before it again (restored
+        // by hand or by a secrets manager), signing on would break the chain.
+        if let Some(r) = header.as_ref().and_then(|h| h.rotation.as_ref()) {
+            if r.new_key_sha256 != fingerprint(&current) {
+                return KeyStart::Unlinked {
+                    last_seq: newest.seq,
+                    why: format!(
+                        "seq {} rotated the key to {}, but {} holds the key before it ({})",
+                        newest.seq,
+                        r.new_key_sha256,
+                        key_path.display(),
+                        fingerprint(&current)
+                    ),
+                };
+            }
+        }
+        // `keygen --rotate` interrupted after keeping the old key but before
+        // putting the new one in place leaves `.old` equal to the key: not a
+        // rotation, and it would block the next one.
+        if SigningKey::load(&old_path).is_ok_and(|k| k.public() == current) {
+            remove_old(&old_path);
+        }
         return KeyStart::Same;
     }
-    let header = serde_json::from_slice::<Header>(&newest.bytes).ok();
     if header.as_ref().and_then(|h| h.rotation.as_ref()).is_some_and(|r| r.new_key_sha256 == fingerprint(&current)) {
         remove_old(&old_path);
         return KeyStart::AlreadyRotated;

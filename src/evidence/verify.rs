@@ -105,9 +105,8 @@ impl Verification {
     }
 }
 
-/// Streaming chain verifier. The chain's key is the first given key that
-/// verifies the first bundle; it changes only at a `key_rotation` bundle
-/// that it signed.
+/// Streaming chain verifier. The chain's key is the first key given; it
+/// changes only at a `key_rotation` bundle that it signed.
 #[derive(Debug)]
 pub struct Verifier {
     key: PublicKey,
@@ -126,9 +125,9 @@ impl Verifier {
         Verifier::with_keys(vec![key])
     }
 
-    /// A verifier whose chain starts with whichever of `keys` signed the
-    /// first bundle (`keys` must not be empty; the first is used if none
-    /// did).
+    /// A verifier whose chain starts with the first of `keys` (`keys` must
+    /// not be empty); the others only vouch for an export's manifest or
+    /// name the key a bundle was signed by when the chain's key fails.
     pub fn with_keys(keys: Vec<PublicKey>) -> Verifier {
         let key = keys.first().copied().unwrap_or_else(|| {
             // No key at all: one nothing verifies with.
@@ -172,10 +171,12 @@ impl Verifier {
         let sig = Signature::from_slice(&item.signature).ok();
         let verifies = |k: &PublicKey| sig.as_ref().is_some_and(|s| k.verify(&item.bytes, s).is_ok());
         if !self.started {
+            // The chain starts with the first key given, never with
+            // whichever given key happens to verify: a later key must not
+            // be able to stand in for an earlier one's era. Other keys are
+            // reached only through key_rotation bundles (and may vouch for
+            // an export's manifest).
             self.started = true;
-            if let Some(k) = self.given.iter().find(|k| verifies(k)) {
-                self.key = *k;
-            }
             self.result.first_key = Some(fingerprint(&self.key));
         }
         let r = &mut self.result;
@@ -416,7 +417,7 @@ pub fn verify_dir_keys(dir: &Path, keys: Vec<PublicKey>) -> Result<Verification,
         v.result.problems.push(format!("{name}: not named <seq>-<bundle_id>.json"));
     }
     let manifest = super::export::read_manifest(dir);
-    if let Ok((m, _)) = &manifest {
+    if let Ok(Some((m, _))) = &manifest {
         if m.first_seq > 1 {
             v.explain_start(m.first_seq, m.first_prev_sha256.clone());
         }
