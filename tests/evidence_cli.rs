@@ -320,23 +320,30 @@ fn a_compressed_24_hour_outage_drains_completely() {
     assert_eq!(verify_db(&env).status.code(), Some(0));
 }
 
+/// Ends the flush back-off now, as its time running out would: the agent
+/// reads when the next attempt may start from the store's state.
+fn end_flush_backoff(env: &TestEnv) {
+    let store = compliance_agent::store::Store::open(&env.db()).unwrap();
+    store.set_state("flush.next_attempt_ms", "0").unwrap();
+}
+
 #[test]
 fn wrong_receipts_leave_bundles_unpushed() {
     let server = McpServer::start();
     let env = TestEnv::new();
     env.set_mcp_url(&server.url());
-    env.patch(|v| v["evidence"] = json!({"flush_backoff_initial_secs": 1}));
     server.behave(Behaviour::WrongReceipts);
     once(&env);
     assert!(unpushed(&env) >= 1);
-    // No receipt counted: the next cycle backs off instead of sending the
-    // whole backlog again.
+    // No receipt counted: the next cycle backs off (15 to 30 s after one
+    // failure) instead of sending the whole backlog again.
     let sent = server.evidence().len();
     let out = once(&env);
     assert!(text(&out.stderr).contains("backing off"), "{}", text(&out.stderr));
     assert_eq!(server.evidence().len(), sent, "re-sent inside the back-off");
-    // The back-off (at most 1 s here) over, a good MCP gets everything.
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    // The back-off over (the time it waits for set to now, rather than a
+    // test that sleeps 30 s), a good MCP gets everything.
+    end_flush_backoff(&env);
     server.behave(Behaviour::Normal);
     once(&env);
     assert_eq!(unpushed(&env), 0);
@@ -347,12 +354,9 @@ fn with_receipt_keys_unsigned_or_wrongly_signed_receipts_leave_bundles_unpushed_
     let server = McpServer::start();
     let env = TestEnv::new();
     env.set_mcp_url(&server.url());
-    env.patch(|v| {
-        v["mcp"]["receipt_keys"] = receipt_key_json();
-        // A run whose receipts all fail backs off (at most 1 s here).
-        v["evidence"] = json!({"flush_backoff_initial_secs": 1});
-    });
-    let backoff_over = || std::thread::sleep(std::time::Duration::from_millis(1200));
+    env.patch(|v| v["mcp"]["receipt_keys"] = receipt_key_json());
+    // A run whose receipts all fail backs off; the next run here must not.
+    let backoff_over = || end_flush_backoff(&env);
     for (behaviour, why) in [
         (Behaviour::UnsignedReceipts, "unsigned"),
         (Behaviour::ForeignReceiptSignatures, "signature by mcp-receipts-test does not verify"),
