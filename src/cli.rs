@@ -5,6 +5,7 @@
 //! Owns: turning argv into a [`Command`] or a usage error. Must never: do
 //! any work, read files, or accept an option it does not understand.
 
+pub use crate::evidence::period::Period;
 use std::path::PathBuf;
 
 /// What the user asked for.
@@ -74,6 +75,35 @@ pub enum Command {
         /// with whichever signed its first bundle.
         pubkeys: Vec<PathBuf>,
     },
+    /// An OSCAL assessment-results document of a verified chain
+    /// (`evidence export --format oscal-ar`).
+    EvidenceOscal {
+        /// The agent database.
+        db: PathBuf,
+        /// The appliance's evidence public keys (SPKI PEM).
+        pubkeys: Vec<PathBuf>,
+        /// The period.
+        period: Period,
+        /// Longer than this without a bundle is a gap (seconds).
+        max_gap_secs: Option<u64>,
+        /// The file to write.
+        out: PathBuf,
+    },
+    /// A per-check report of a verified chain over a period.
+    EvidenceReport {
+        /// Where the bundles are.
+        source: EvidenceSource,
+        /// The appliance's evidence public keys (SPKI PEM).
+        pubkeys: Vec<PathBuf>,
+        /// The period.
+        period: Period,
+        /// Longer than this without a bundle is a gap (seconds).
+        max_gap_secs: Option<u64>,
+        /// The HTML file to write.
+        out: Option<PathBuf>,
+        /// The report as JSON on stdout.
+        json: bool,
+    },
     /// Write a new evidence key and its public key.
     Keygen {
         /// Private key path; the public key goes to `PATH.pub.pem`.
@@ -134,6 +164,11 @@ Usage:
   compliance-agent evidence verify (--db PATH | DIR) --pubkey PEM [--pubkey PEM]...
                                              check signatures, the hash chain, key
                                              rotations and the export manifest
+  compliance-agent evidence report (--db PATH | DIR) --pubkey PEM... [PERIOD] (--out FILE | --json)
+                                             report per check and control on a verified
+                                             chain: HTML (--out) and/or JSON
+  compliance-agent evidence export --format oscal-ar --db PATH --pubkey PEM... [PERIOD] FILE
+                                             OSCAL assessment results of a verified chain
   compliance-agent keygen --out PATH [--rotate]
                                              write an evidence key (PATH, mode 0600)
                                              and its public key (PATH.pub.pem);
@@ -146,10 +181,15 @@ Options:
   --config PATH   configuration file (default /etc/compliance-agent/config.json)
   --once          one full cycle; ends with one summary line (--json: as JSON)
   --offline       config check: do not contact the MCP
-  --json          for --once, check, config check, plan and status
+  --json          for --once, check, config check, plan, status and evidence report
   --since, --until TIME
-                  evidence export: bundles written in [since, until); TIME is
-                  RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01, UTC)
+                  evidence export and report: bundles written in [since, until);
+                  TIME is RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01,
+                  UTC); PERIOD is [--since TIME] [--until TIME]
+  --max-gap SECS  report, OSCAL: longer without any bundle is a gap (default 3900)
+  --format oscal-ar
+                  evidence export: write one OSCAL assessment-results JSON FILE
+  --out FILE      keygen: the key file; evidence report: the HTML file
 ";
 
 /// The whole `--help` text: [`USAGE`] and the exit status table
@@ -192,6 +232,7 @@ where
     let mut config_verb: Option<String> = None;
     let mut offline = false;
     let mut positional: Option<PathBuf> = None;
+    let mut report = ReportArgs::default();
 
     while let Some(arg) = args.pop() {
         let (flag, inline) = match arg.split_once('=') {
@@ -209,21 +250,27 @@ where
             "--version" | "-V" => return Ok(Command::Version),
             "--config" | "-c" => set_once(&mut config, PathBuf::from(value("--config")?), "--config")?,
             "--once" => once = true,
-            "--out" if sub.as_deref() == Some("keygen") => set_once(&mut out, PathBuf::from(value("--out")?), "--out")?,
+            "--out" if sub.as_deref() == Some("keygen") || evidence_verb.as_deref() == Some("report") => {
+                set_once(&mut out, PathBuf::from(value("--out")?), "--out")?
+            }
             "--json" => json = true,
             "--offline" if config_verb.is_some() => offline = true,
             "--db" if evidence_verb.is_some() => set_once(&mut db, PathBuf::from(value("--db")?), "--db")?,
-            "--pubkey" if evidence_verb.as_deref() == Some("verify") => pubkeys.push(PathBuf::from(value("--pubkey")?)),
+            "--pubkey" if evidence_verb.is_some() => pubkeys.push(PathBuf::from(value("--pubkey")?)),
             "--key" if evidence_verb.as_deref() == Some("export") || sub.as_deref() == Some("pubkey") => {
                 set_once(&mut key, PathBuf::from(value("--key")?), "--key")?
             }
-            "--since" if evidence_verb.as_deref() == Some("export") => {
+            "--since" if matches!(evidence_verb.as_deref(), Some("export" | "report")) => {
                 set_once(&mut since, time(&value("--since")?)?, "--since")?
             }
-            "--until" if evidence_verb.as_deref() == Some("export") => {
+            "--until" if matches!(evidence_verb.as_deref(), Some("export" | "report")) => {
                 set_once(&mut until, time(&value("--until")?)?, "--until")?
             }
             "--rotate" if sub.as_deref() == Some("keygen") => rotate = true,
+            "--max-gap" | "--format" if evidence_verb.is_some() => {
+                let v = value(&flag)?;
+                report.take(&flag, &v)?
+            }
             f if f.starts_with('-') => return Err(UsageError(format!("unknown option {f}"))),
             word if sub.is_none()
                 && matches!(
@@ -234,8 +281,10 @@ where
                 sub = Some(word.to_string())
             }
             word if sub.as_deref() == Some("evidence") && evidence_verb.is_none() => match word {
-                "export" | "verify" => evidence_verb = Some(word.to_string()),
-                other => return Err(UsageError(format!("unknown evidence command {other:?} (export or verify)"))),
+                "export" | "verify" | "report" => evidence_verb = Some(word.to_string()),
+                other => {
+                    return Err(UsageError(format!("unknown evidence command {other:?} (export, verify or report)")))
+                }
             },
             word if sub.as_deref() == Some("config") && config_verb.is_none() => match word {
                 "check" => config_verb = Some(word.to_string()),
@@ -248,8 +297,12 @@ where
     }
 
     let config_path = || config.clone().unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH));
-    if json && !(matches!(sub.as_deref(), Some("status" | "check" | "plan" | "config")) || (sub.is_none() && once)) {
-        return Err(UsageError("--json goes with --once, check, plan, status or config check".into()));
+    if json
+        && !(matches!(sub.as_deref(), Some("status" | "check" | "plan" | "config"))
+            || (sub.is_none() && once)
+            || evidence_verb.as_deref() == Some("report"))
+    {
+        return Err(UsageError("--json goes with --once, check, plan, status, config check or evidence report".into()));
     }
     match (sub.as_deref(), once) {
         (None, true) => Ok(Command::Once { config: config_path(), json }),
@@ -266,21 +319,31 @@ where
             if config.is_some() {
                 return Err(UsageError("evidence commands take no --config".into()));
             }
-            match evidence_verb.as_deref() {
-                Some("export") => {
-                    if let (Some(s), Some(u)) = (since, until) {
-                        if s >= u {
-                            return Err(UsageError("evidence export: --since must be before --until".into()));
-                        }
-                    }
-                    Ok(Command::EvidenceExport {
-                        db: db.ok_or_else(|| UsageError("evidence export needs --db PATH".into()))?,
-                        dir: positional.ok_or_else(|| UsageError("evidence export needs an output DIR".into()))?,
-                        key,
-                        since,
-                        until,
-                    })
+            if let (Some(s), Some(u)) = (since, until) {
+                if s >= u {
+                    return Err(UsageError(format!(
+                        "evidence {}: --since must be before --until",
+                        evidence_verb.as_deref().unwrap_or("")
+                    )));
                 }
+            }
+            let period = Period { since_ms: since, until_ms: until };
+            let what =
+                ReportWhat { verb: evidence_verb.as_deref(), db: &db, pubkeys: &pubkeys, positional: &positional };
+            if let Some(cmd) = report.command(what, period, key.is_some(), out, json)? {
+                return Ok(cmd);
+            }
+            if !pubkeys.is_empty() && evidence_verb.as_deref() == Some("export") {
+                return Err(UsageError("--pubkey goes with evidence export only with --format oscal-ar".into()));
+            }
+            match evidence_verb.as_deref() {
+                Some("export") => Ok(Command::EvidenceExport {
+                    db: db.ok_or_else(|| UsageError("evidence export needs --db PATH".into()))?,
+                    dir: positional.ok_or_else(|| UsageError("evidence export needs an output DIR".into()))?,
+                    key,
+                    since,
+                    until,
+                }),
                 Some("verify") => {
                     let source = match (db, positional) {
                         (Some(d), None) => EvidenceSource::Db(d),
@@ -308,6 +371,104 @@ where
             Ok(Command::Pubkey { key: key.ok_or_else(|| UsageError("pubkey needs --key PATH".into()))? })
         }
         (Some(other), _) => Err(UsageError(format!("{other} cannot be combined with --once"))),
+    }
+}
+
+/// The options of `evidence report` and `evidence export --format
+/// oscal-ar` (kept apart from the rest of the parser).
+#[derive(Debug, Default)]
+struct ReportArgs {
+    max_gap_secs: Option<u64>,
+    format: Option<String>,
+}
+
+/// What the rest of the command line named, for [`ReportArgs::command`].
+struct ReportWhat<'a> {
+    verb: Option<&'a str>,
+    db: &'a Option<PathBuf>,
+    pubkeys: &'a [PathBuf],
+    positional: &'a Option<PathBuf>,
+}
+
+impl ReportArgs {
+    fn take(&mut self, flag: &str, v: &str) -> Result<(), UsageError> {
+        if flag == "--max-gap" {
+            let secs = v
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=366 * 86_400).contains(s))
+                .ok_or_else(|| UsageError(format!("--max-gap {v:?}: seconds, 1 to 31622400")))?;
+            return set_once(&mut self.max_gap_secs, secs, "--max-gap");
+        }
+        if v != "oscal-ar" {
+            return Err(UsageError(format!("--format {v:?}: the only format is oscal-ar")));
+        }
+        set_once(&mut self.format, v.to_string(), "--format")
+    }
+
+    /// The report or OSCAL command, if that is what was asked for; a usage
+    /// error for these options anywhere else.
+    fn command(
+        self,
+        w: ReportWhat<'_>,
+        period: Period,
+        key: bool,
+        out: Option<PathBuf>,
+        json: bool,
+    ) -> Result<Option<Command>, UsageError> {
+        let need_keys = |what: &str| {
+            if w.pubkeys.is_empty() {
+                Err(UsageError(format!("{what} needs --pubkey PEM")))
+            } else {
+                Ok(w.pubkeys.to_vec())
+            }
+        };
+        match w.verb {
+            Some("report") => {
+                if self.format.is_some() {
+                    return Err(UsageError("--format goes with evidence export".into()));
+                }
+                let source = match (w.db, w.positional) {
+                    (Some(d), None) => EvidenceSource::Db(d.clone()),
+                    (None, Some(dir)) => EvidenceSource::Dir(dir.clone()),
+                    _ => return Err(UsageError("evidence report needs exactly one of --db PATH or DIR".into())),
+                };
+                if out.is_none() && !json {
+                    return Err(UsageError("evidence report needs --out FILE (HTML) or --json".into()));
+                }
+                let pubkeys = need_keys("evidence report")?;
+                Ok(Some(Command::EvidenceReport {
+                    source,
+                    pubkeys,
+                    period,
+                    max_gap_secs: self.max_gap_secs,
+                    out,
+                    json,
+                }))
+            }
+            Some("export") if self.format.is_some() => {
+                if key {
+                    return Err(UsageError("--key (the manifest) goes with the bundle export, not --format".into()));
+                }
+                Ok(Some(Command::EvidenceOscal {
+                    db: w
+                        .db
+                        .clone()
+                        .ok_or_else(|| UsageError("evidence export --format oscal-ar needs --db PATH".into()))?,
+                    pubkeys: need_keys("evidence export --format oscal-ar")?,
+                    period,
+                    max_gap_secs: self.max_gap_secs,
+                    out: w
+                        .positional
+                        .clone()
+                        .ok_or_else(|| UsageError("evidence export --format oscal-ar needs an output FILE".into()))?,
+                }))
+            }
+            _ if self.max_gap_secs.is_some() || self.format.is_some() => {
+                Err(UsageError("--max-gap and --format go with evidence report or export --format oscal-ar".into()))
+            }
+            _ => Ok(None),
+        }
     }
 }
 
@@ -419,6 +580,69 @@ mod tests {
     }
 
     #[test]
+    fn report_and_oscal_forms() {
+        let day = 86_400_000;
+        let nov1 = crate::evidence::period::parse_time("2026-11-01").unwrap();
+        assert_eq!(
+            p(&[
+                "evidence",
+                "report",
+                "/out",
+                "--pubkey",
+                "/k",
+                "--since",
+                "2026-11-01",
+                "--until",
+                "2026-12-01",
+                "--json"
+            ])
+            .unwrap(),
+            Command::EvidenceReport {
+                source: EvidenceSource::Dir("/out".into()),
+                pubkeys: vec!["/k".into()],
+                period: Period { since_ms: Some(nov1), until_ms: Some(nov1 + 30 * day) },
+                max_gap_secs: None,
+                out: None,
+                json: true,
+            }
+        );
+        assert_eq!(
+            p(&[
+                "evidence",
+                "report",
+                "--db",
+                "/d",
+                "--pubkey=/k",
+                "--pubkey",
+                "/k2",
+                "--max-gap",
+                "7200",
+                "--out",
+                "/r.html"
+            ])
+            .unwrap(),
+            Command::EvidenceReport {
+                source: EvidenceSource::Db("/d".into()),
+                pubkeys: vec!["/k".into(), "/k2".into()],
+                period: Period::default(),
+                max_gap_secs: Some(7200),
+                out: Some("/r.html".into()),
+                json: false,
+            }
+        );
+        assert_eq!(
+            p(&["evidence", "export", "--format", "oscal-ar", "--db", "/d", "--pubkey", "/k", "/ar.json"]).unwrap(),
+            Command::EvidenceOscal {
+                db: "/d".into(),
+                pubkeys: vec!["/k".into()],
+                period: Period::default(),
+                max_gap_secs: None,
+                out: "/ar.json".into()
+            }
+        );
+    }
+
+    #[test]
     fn usage_errors() {
         for bad in [
             &["--bogus"][..],
@@ -455,6 +679,32 @@ mod tests {
             &["pubkey"],
             &["pubkey", "--out", "/k"],
             &["keygen", "--key", "/k"],
+            &["evidence", "report", "--db", "/d", "--pubkey", "/k"],
+            &["evidence", "report", "/out", "--pubkey", "/k", "--since", "yesterday", "--json"],
+            &[
+                "evidence",
+                "report",
+                "/out",
+                "--pubkey",
+                "/k",
+                "--since",
+                "2026-11-02",
+                "--until",
+                "2026-11-01",
+                "--json",
+            ],
+            &["evidence", "report", "/out", "--json"],
+            &["evidence", "report", "--db", "/d", "/out", "--pubkey", "/k", "--json"],
+            &["evidence", "report", "/out", "--pubkey", "/k", "--max-gap", "0", "--json"],
+            &["evidence", "report", "/out", "--pubkey", "/k", "--format", "oscal-ar", "--json"],
+            &["evidence", "export", "--format", "csv", "--db", "/d", "--pubkey", "/k", "/f"],
+            &["evidence", "export", "--format", "oscal-ar", "--db", "/d", "/f"],
+            &["evidence", "export", "--format", "oscal-ar", "--db", "/d", "--pubkey", "/k", "--key", "/s", "/f"],
+            &["evidence", "export", "--db", "/d", "--pubkey", "/k", "/out"],
+            &["evidence", "export", "--db", "/d", "--max-gap", "60", "/out"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--max-gap", "60"],
+            &["evidence", "verify", "/out", "--pubkey", "/k", "--json"],
+            &["status", "--max-gap", "60"],
         ] {
             assert!(p(bad).is_err(), "{bad:?}");
         }

@@ -51,6 +51,12 @@ fn main() {
         Ok(Command::ConfigCheck { config, offline, json }) => config_check(&config, offline, json),
         Ok(Command::EvidenceExport { db, dir, key, since, until }) => export(&db, &dir, key.as_deref(), since, until),
         Ok(Command::EvidenceVerify { source, pubkeys }) => verify(&source, &pubkeys),
+        Ok(Command::EvidenceReport { source, pubkeys, period, max_gap_secs, out, json }) => {
+            evidence_report(&source, &pubkeys, period, max_gap_secs, out.as_deref(), json)
+        }
+        Ok(Command::EvidenceOscal { db, pubkeys, period, max_gap_secs, out }) => {
+            evidence_oscal(&db, &pubkeys, period, max_gap_secs, &out)
+        }
     };
     std::process::exit(code);
 }
@@ -433,4 +439,41 @@ fn agent(config_path: &Path, once: Option<bool>) -> i32 {
     } else {
         agent.run(&shutdown)
     }
+}
+
+// ---- evidence report and the OSCAL export (docs/report.md) -----------------
+
+fn evidence_report(
+    source: &EvidenceSource,
+    pubkeys: &[std::path::PathBuf],
+    period: cli::Period,
+    max_gap_secs: Option<u64>,
+    out: Option<&Path>,
+    json: bool,
+) -> i32 {
+    use compliance_agent::evidence::{report_cli, verified::Source};
+    let (src, input) = match source {
+        EvidenceSource::Db(db) => (Source::Db(db.clone()), input_problem(db, "database")),
+        EvidenceSource::Dir(dir) => (Source::Dir(dir.clone()), input_problem(dir, "evidence directory")),
+    };
+    if let Some(code) = input.or_else(|| pubkeys.iter().find_map(|p| input_problem(p, "public key file"))) {
+        return code;
+    }
+    report_cli::report(&src, pubkeys, period, max_gap_secs, out, json)
+}
+
+fn evidence_oscal(
+    db: &Path,
+    pubkeys: &[std::path::PathBuf],
+    period: cli::Period,
+    max_gap_secs: Option<u64>,
+    out: &Path,
+) -> i32 {
+    use compliance_agent::evidence::{report_cli, verified::Source};
+    if let Some(code) =
+        input_problem(db, "database").or_else(|| pubkeys.iter().find_map(|p| input_problem(p, "public key file")))
+    {
+        return code;
+    }
+    report_cli::oscal(&Source::Db(db.to_path_buf()), pubkeys, period, max_gap_secs, out)
 }

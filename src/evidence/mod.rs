@@ -9,10 +9,16 @@ pub mod bundle;
 pub mod controls;
 pub mod export;
 pub mod flush;
+pub mod oscal;
 pub mod period;
 pub mod receipts;
+pub mod report;
+pub mod report_build;
+pub mod report_cli;
+pub mod report_html;
 pub mod retention;
 pub mod rotation;
+pub mod verified;
 pub mod verify;
 
 use crate::checks::CheckName;
