@@ -232,6 +232,13 @@ pub fn check_tools(data: &[u8]) {
                 let ignore = vec!["inet f2b-table".to_string()];
                 let (text, kept) = checks::firewall::filtered(&listing, &ignore);
                 assert!(kept.iter().all(|(n, _)| !ignore.contains(n)), "an ignored table was kept");
+                // Every table that starts at the top level (as the validator
+                // counts braces) is a table of its own: none hides in another.
+                assert_eq!(
+                    checks::firewall::tables(&listing).len(),
+                    top_level_tables(&listing),
+                    "a table hides inside another"
+                );
                 // Filtering is idempotent: the filtered listing filters to itself.
                 assert_eq!(checks::firewall::filtered(&text, &ignore).0, text);
             }
@@ -243,6 +250,29 @@ pub fn check_tools(data: &[u8]) {
             }
         }
     }
+}
+
+/// Lines starting `table ` at brace depth 0, braces counted outside
+/// double quotes and before `#` (an oracle independent of `tables`).
+fn top_level_tables(listing: &str) -> usize {
+    let mut depth = 0i64;
+    let mut n = 0;
+    for line in listing.lines() {
+        if depth == 0 && line.starts_with("table ") {
+            n += 1;
+        }
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                '#' if !quoted => break,
+                '{' if !quoted => depth += 1,
+                '}' if !quoted => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    n
 }
 
 /// A scratch directory for this thread, emptied on every call.
