@@ -47,6 +47,7 @@ FUZZ_SEED_DIR="$work/seeds" cargo test --locked --offline --quiet --test fuzz_sm
 started=$SECONDS
 (cd / && RUSTC_BOOTSTRAP=1 cargo fuzz build --fuzz-dir "$root/fuzz" --target-dir "$root/fuzz/target")
 echo "fuzz targets built in $((SECONDS - started))s"
+bin_dir="$root/fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
 # cargo-fuzz has no --locked: the build must not have changed the lock file.
 git diff --exit-code -- fuzz/Cargo.lock
 
@@ -56,9 +57,11 @@ run_target() {
   cp "$work/seeds/$t/"* "$corpus/"
   # -timeout: one input; -rss_limit_mb: the whole process (a leak or an
   # unbounded allocation); leak detection is ASan's, at exit.
-  (cd / && TMPDIR="$work/tmp" RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir "$root/fuzz" --target-dir "$root/fuzz/target" "$t" "$corpus" -- \
+  # The binary cargo fuzz built, run directly (`cargo fuzz run` would
+  # check the build again for every target).
+  TMPDIR="$work/tmp" "$bin_dir/$t" "$corpus" \
     -max_total_time="$seconds" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" -close_fd_mask=1) \
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" -close_fd_mask=1 \
     >"$work/logs/$t.log" 2>&1
 }
 
