@@ -275,10 +275,21 @@ fn top_level_tables(listing: &str) -> usize {
     n
 }
 
+/// This thread's scratch directory.
+fn scratch_path() -> PathBuf {
+    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_digit(), "");
+    std::env::temp_dir().join(format!("compliance-agent-fuzz-{}-{thread}", std::process::id()))
+}
+
+/// Removes this thread's scratch directory: callers that run targets in
+/// a long-lived process (the smoke test) call it when done.
+pub fn remove_scratch() {
+    let _ = std::fs::remove_dir_all(scratch_path());
+}
+
 /// A scratch directory for this thread, emptied on every call.
 fn scratch() -> PathBuf {
-    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_digit(), "");
-    let dir = std::env::temp_dir().join(format!("compliance-agent-fuzz-{}-{thread}", std::process::id()));
+    let dir = scratch_path();
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
     dir

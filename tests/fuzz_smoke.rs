@@ -327,6 +327,7 @@ fn every_target_survives_seeds_regressions_and_mutations() {
             entry(&mutate(&mut rng, &seeds));
         }
     }
+    fuzzing::remove_scratch();
 }
 
 #[test]
