@@ -15,6 +15,7 @@ pub mod encoding;
 pub mod evidence;
 pub mod exec;
 pub mod fsutil;
+pub mod fuzzing;
 pub mod heal;
 pub mod keys;
 pub mod logging;

@@ -326,10 +326,16 @@ impl Transport for McpClient {
             return Err(McpError::Status(status));
         }
         let reply = resp.body_mut().with_config().limit(MAX_RECEIPTS_BYTES).read_to_vec().map_err(classify)?;
-        let parsed: ReceiptsReply = serde_json::from_slice(&reply)
-            .map_err(|e| McpError::Malformed(format!("receipts: {}", escaped(&e.to_string()))))?;
-        Ok(parsed.receipts)
+        parse_receipts(&reply)
     }
+}
+
+/// Parses an evidence reply (`{"receipts": [...]}`) into its receipts; which
+/// of them count is `evidence::receipts`' decision.
+pub fn parse_receipts(reply: &[u8]) -> Result<Vec<Receipt>, McpError> {
+    let parsed: ReceiptsReply = serde_json::from_slice(reply)
+        .map_err(|e| McpError::Malformed(format!("receipts: {}", escaped(&e.to_string()))))?;
+    Ok(parsed.receipts)
 }
 
 /// Splits an orders reply into the exact bytes of each envelope (so the

@@ -28,15 +28,24 @@ pub const MAX_BASELINE_BYTES: u64 = 256 * 1024;
 
 /// Splits an `nft list ruleset` listing into top-level tables:
 /// `("inet filter", block text)`. Text outside tables is kept under "".
+/// A table ends where its braces balance (counted as [`validate_listing`]
+/// counts them), so a table opened and closed on one line cannot swallow
+/// the tables after it.
 pub fn tables(listing: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut current: Option<(String, String)> = None;
+    let mut depth: i64 = 0;
     for line in listing.lines() {
         if current.is_none() {
             if let Some(rest) = line.strip_prefix("table ") {
                 // `table inet x {` or, for owned tables, `table inet x { # progname y`.
                 let name = rest.split('{').next().unwrap_or("").trim().to_string();
                 current = Some((name, format!("{line}\n")));
+                depth = brace_delta(line);
+                if depth <= 0 {
+                    out.extend(current.take());
+                    depth = 0;
+                }
                 continue;
             }
             if !line.trim().is_empty() {
@@ -48,16 +57,33 @@ pub fn tables(listing: &str) -> Vec<(String, String)> {
             body.push_str(line);
             body.push('\n');
         }
-        if line == "}" {
-            if let Some(t) = current.take() {
-                out.push(t);
-            }
+        depth += brace_delta(line);
+        if depth <= 0 {
+            out.extend(current.take());
+            depth = 0;
         }
     }
     if let Some(t) = current {
         out.push(t);
     }
     out
+}
+
+/// Opening minus closing braces on one listing line, outside double-quoted
+/// strings and before a `#` comment.
+fn brace_delta(line: &str) -> i64 {
+    let mut quoted = false;
+    let mut delta = 0;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '#' if !quoted => break,
+            '{' if !quoted => delta += 1,
+            '}' if !quoted => delta -= 1,
+            _ => {}
+        }
+    }
+    delta
 }
 
 /// Checks that a listing is a sequence of complete `table … { … }` blocks
@@ -71,16 +97,7 @@ pub fn validate_listing(listing: &str) -> Result<(), String> {
         if depth == 0 && !line.trim().is_empty() && !line.starts_with("table ") {
             return Err(format!("unexpected top-level line {}", crate::validate::quoted(line)));
         }
-        let mut quoted = false;
-        for c in line.chars() {
-            match c {
-                '"' => quoted = !quoted,
-                '#' if !quoted => break,
-                '{' if !quoted => depth += 1,
-                '}' if !quoted => depth -= 1,
-                _ => {}
-            }
-        }
+        depth += brace_delta(line);
         if depth < 0 {
             return Err("unbalanced braces".into());
         }
