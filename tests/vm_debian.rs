@@ -39,8 +39,9 @@ use support::env::{agent_bin, EVIDENCE_SEED, ORDER_KEY_B64};
 use support::mcp::{pki, reserved_port, McpServer};
 use support::simhost::TempDir;
 
-/// The whole run, boot to power-off (two boots, under TCG).
-const RUN_LIMIT: Duration = Duration::from_secs(900);
+/// The whole run, boot to power-off (two boots, under TCG, and one restart
+/// of the agent by systemd's watchdog).
+const RUN_LIMIT: Duration = Duration::from_secs(1200);
 /// How long an `await` request of the guest may wait for evidence.
 const AWAIT_LIMIT: Duration = Duration::from_secs(180);
 
@@ -116,6 +117,16 @@ fn fill_share(share: &Path, r: &Value) {
     );
     let i = share.join("install");
     write(&i.join("compliance-agent"), &std::fs::read(agent_bin()).unwrap(), 0o755);
+    // The two simulated NixOS tools of the simulated host, and the guest's
+    // glue that runs them against the guest's simulated profile.
+    for tool in ["common.sh", "nixos-version", "nixos-rebuild"] {
+        let text = std::fs::read(repo().join("tests/simhost/tools").join(tool)).unwrap();
+        write(&i.join("sim/tools").join(tool), &text, 0o644);
+    }
+    for glue in ["nixos-version", "nixos-rebuild"] {
+        let text = std::fs::read(repo().join("vm-tests/debian/guest").join(glue)).unwrap();
+        write(&i.join("sim").join(glue), &text, 0o755);
+    }
     for (name, text) in r["units"].as_object().unwrap() {
         write(&i.join("units").join(name), text.as_str().unwrap().as_bytes(), 0o644);
     }
@@ -322,6 +333,23 @@ const EXPECTED: &[&str] = &[
     "stop-fast",
     "stopping-sent",
     "restart",
+    "system-running",
+    "patching-compliant",
+    "drift-rogue",
+    "hang-injected",
+    "hang-main-pid",
+    "watchdog-kill",
+    "watchdog-restart",
+    "watchdog-nrestarts",
+    "hang-resolved",
+    "hang-patched",
+    "drift-again",
+    "rebuild-degraded",
+    "rolled-back",
+    "rollback-running",
+    "rollback-evidence",
+    "rollback-same-agent",
+    "patching-back",
     "mcp-down",
     "mcp-failing",
     "heal-while-down",
@@ -421,6 +449,19 @@ fn debian_guest_runs_the_rendered_units_under_real_systemd() {
     assert!(count(&|b| b["kind"] == "remediation" && b["check"] == "logging" && b["outcome"] == "success") >= 1);
     // Encryption is never healed: alerts only.
     assert_eq!(count(&|b| b["kind"] == "remediation" && b["check"] == "encryption"), 0);
+    // The patching remediations: the rebuild interrupted by the watchdog's
+    // kill, resolved by the restarted agent as healthy; then the rebuild
+    // that degraded the real system, rolled back. Nothing else.
+    let patching: Vec<(String, String, String)> = bundles
+        .iter()
+        .filter(|b| b["kind"] == "remediation" && b["check"] == "patching")
+        .map(|b| (field(b, "outcome"), field(b, "reason"), field(b, "detail")))
+        .collect();
+    assert_eq!(patching.len(), 2, "{patching:#?}");
+    assert_eq!((patching[0].0.as_str(), patching[0].1.as_str()), ("success", "interrupted"), "{patching:#?}");
+    assert_eq!(patching[1].0, "reverted", "{patching:#?}");
+    assert!(patching[1].2.contains("degraded"), "rolled back for the real system's state: {patching:#?}");
+    assert_eq!(count(&|b| b["check"] == "patching" && b["outcome"] == "failed"), 0);
     // Nothing from the forged order's payload reached evidence.
     for b in bundles.iter().filter(|b| b["kind"] == "order") {
         assert!(!b.to_string().contains("o-forged"), "{b}");

@@ -17,6 +17,10 @@
   # Short enough for the watchdog scenario to fit the tier's time budget;
   # the module asserts 2 * (connect + request timeout) < watchdogSec.
   watchdogSec ? 20,
+  # checks.patching.rebuild_timeout_secs, also given to the units as the
+  # module does: short, so the maintenance window (all day, every day) is
+  # "open long enough" at any time but the last two minutes before 00:00 UTC.
+  rebuildTimeout ? 120,
 }:
 let
   inherit (builtins) attrNames listToAttrs map mapAttrs;
@@ -46,6 +50,7 @@ let
 
   units = import ../../nixos-module/units.nix {
     inherit agent watchdogSec tools;
+    rebuildTimeoutSecs = rebuildTimeout;
     egress = {
       load = "${lib}/egress-load";
       add = "${lib}/egress-add";
@@ -78,6 +83,15 @@ let
       # No time zone: UTC (the guest has no tz database).
     };
     checks = {
+      # The simulated NixOS system (tests/simhost/tools in the guest, state
+      # in /var/lib/vm-test/sim): generation 1 is this revision.
+      patching = {
+        enable = true;
+        flakeRef = "github:clinic/appliance#appl-01";
+        allowedFlakePrefixes = [ "github:clinic/appliance" ];
+        expectedRevision = "3f2c9a1e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39";
+        inherit rebuildTimeout;
+      };
       services = { enable = true; units = [ "clinic-emr.service" ]; };
       firewall = {
         enable = true;
@@ -90,6 +104,9 @@ let
     logLevel = "info";
     settings = {
       jitter_percent = 0;
+      # The stand-in for /run/current-system: the simulated profile's link
+      # (a Debian guest has no NixOS generations).
+      checks.patching.current_system = "/var/lib/vm-test/sim/system/current-system";
     };
     tools = {
       systemctl = "/usr/bin/systemctl";

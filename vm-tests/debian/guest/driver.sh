@@ -19,6 +19,12 @@ OUT=$H/out
 S=/var/lib/vm-test
 LIB=/usr/local/lib/compliance-agent
 AGENT=/usr/local/bin/compliance-agent
+SIM=$S/sim
+# The simulated NixOS profile: generation 1 is the approved revision (the
+# config's expected_revision, rendered by render.nix); "rogue" is a flake
+# someone switches to by hand.
+APPROVED=3f2c9a1e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39
+ROGUE=0badc0de0badc0de0badc0de0badc0de0badc0de
 mkdir -p "$S" "$OUT" "$H/ctl"
 
 say() { echo "vm-driver: $*"; echo "$(date +%s.%N | cut -c1-14) $*" >>"$OUT/log"; }
@@ -77,6 +83,11 @@ install_agent() {
   done
   install -m 0400 "$i/client.key" "$i/evidence.key" /etc/compliance-agent/
   install -m 0644 "$i"/units/*.service /etc/systemd/system/
+  # The two simulated NixOS tools (tests/simhost/tools) and the guest's
+  # glue around them (vm-tests/debian/guest/nixos-*).
+  install -d -m 0755 "$LIB/sim/tools"
+  install -m 0644 "$i"/sim/tools/* "$LIB/sim/tools/"
+  install -m 0755 "$i"/sim/nixos-version "$i"/sim/nixos-rebuild "$LIB/sim/"
   # The guest's name for the MCP: QEMU's guestfwd address. No DNS server:
   # a name that is not here fails on the loopback resolver.
   grep -q mcp.test /etc/hosts || echo "10.0.2.100 mcp.test" >>/etc/hosts
@@ -94,6 +105,104 @@ ExecStart=/bin/sleep infinity
 [Install]
 WantedBy=multi-user.target
 EOF
+}
+
+# The simulated NixOS profile (tests/simhost/README.md has the layout):
+# generation 1 at the approved revision, nixpkgs dated today. And the real
+# unit a generation with the `degraded` marker leaves failed.
+make_sim() {
+  local g=$SIM/system/generations/1
+  mkdir -p "$SIM/behaviour" "$SIM/flakes" "$g"
+  ln -sfn /dev/null "$SIM/calls.log"
+  echo running >"$SIM/system-state"
+  echo "$APPROVED" >"$g/revision"
+  echo "24.11.$(date -u +%Y%m%d).edf04b7" >"$g/nixos-version"
+  echo edf04b7c1e9a2f1f3b2b7c6d5e4f3a2b1c0d9e8f >"$g/nixpkgs-revision"
+  echo 1 >"$SIM/system/current"
+  ln -sfn generations/1 "$SIM/system/current-system"
+  echo "$APPROVED" >"$SIM/flakes/github_clinic_appliance_appl-01"
+  echo "$ROGUE" >"$SIM/flakes/github_clinic_appliance_rogue"
+  cat >/etc/systemd/system/simhost-activation.service <<'EOF'
+[Unit]
+Description=VM tier: what a failed activation leaves failed (simulated nixos-rebuild)
+[Service]
+Type=oneshot
+ExecStart=/bin/false
+EOF
+}
+
+sim_gen() { readlink "$SIM/system/current-system" | cut -d/ -f2; }
+sim_rev() { cat "$SIM/system/current-system/revision"; }
+# Someone switches the appliance by hand (not through the agent's wrapper).
+operator_switch() { SIMHOST_DIR=$SIM bash "$LIB/sim/tools/nixos-rebuild" switch --flake "$1" >/dev/null 2>&1; }
+proc_state() { sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+hung() { [ -s "$S/hung-pid" ] && [ "$(proc_state "$(cat "$S/hung-pid")")" = T ]; }
+restarted_from() { local p; p=$(main_pid); [ "${p:-0}" != 0 ] && [ "$p" != "$1" ] && active compliance-agent.service; }
+# newest_with REVISION: the newest generation at that revision.
+newest_with() {
+  local d n=""
+  for d in $(ls "$SIM/system/generations" | sort -n); do
+    [ "$(cat "$SIM/system/generations/$d/revision")" = "$1" ] && n=$d
+  done
+  echo "$n"
+}
+system_state_is() { [ "$(systemctl is-system-running)" = "$1" ]; }
+rebuild_logged() { grep -q -- "$1" "$S/rebuilds.log" 2>/dev/null; }
+watchdog_killed() { agent_said "$1" 'Watchdog timeout' 1 && [ ! -d "/proc/$2" ]; }
+
+# Issue 13 (g) and daemon case 4: the patching check against the simulated
+# profile, its health judged by the real systemd.
+patching_scenarios() {
+  # Every instance of the window ends at 00:00 UTC and a rebuild needs
+  # rebuild_timeout_secs (120) of it: never start within 5 min of that.
+  local s=$(($(date +%s) % 86400))
+  if [ "$s" -gt $((86400 - 300)) ]; then
+    say "waiting for 00:00 UTC (maintenance window)"
+    sleep $((86400 - s + 5))
+  fi
+  check system-running "the real system is running before ($(systemctl is-system-running); failed: $(systemctl list-units --failed --plain --no-legend | cut -d' ' -f1 | tr '\n' ' '))" \
+    system_state_is running
+  check patching-compliant "generation $(sim_gen) at the approved revision" test "$(sim_rev)" = "$APPROVED"
+
+  # (g) A hang injected through the simulated nixos-rebuild: the agent's
+  # main process is stopped while its rebuild runs; systemd's watchdog
+  # kills it (SIGABRT, then SIGCONT), restarts it (Restart=on-failure,
+  # RestartSec=30 as shipped), and the restarted agent resolves the open
+  # journal row: the rebuild went through and the system is healthy.
+  local pid n0 t
+  pid=$(main_pid)
+  n0=$(systemctl show -P NRestarts compliance-agent.service)
+  t=$(date +%s)
+  touch "$S/inject-hang"
+  check drift-rogue "switched by hand to another revision" operator_switch "github:clinic/appliance#rogue"
+  check hang-injected "the agent's rebuild stopped it (SIGSTOP)" within 120 hung
+  check hang-main-pid "the stopped process is the main pid $pid" test "$(cat "$S/hung-pid" 2>/dev/null)" = "$pid"
+  check watchdog-kill "systemd: Watchdog timeout; the process is gone" within 60 watchdog_killed "$t" "$pid"
+  check watchdog-restart "systemd restarted it" within 120 restarted_from "$pid"
+  check watchdog-nrestarts "NRestarts $n0 -> $(systemctl show -P NRestarts compliance-agent.service)" \
+    test "$(systemctl show -P NRestarts compliance-agent.service)" -gt "$n0"
+  check hang-resolved "the journal row resolved: remediation patching success, interrupted, at the MCP" \
+    host await kind=remediation check=patching outcome=success reason=interrupted
+  check hang-patched "generation $(sim_gen) runs the approved revision" test "$(sim_rev)" = "$APPROVED"
+
+  # Daemon case 4: a rebuild that leaves the system degraded (a real
+  # failed unit) is rolled back to the recorded generation: `reverted`.
+  pid=$(main_pid)
+  touch "$S/degrade-next-rebuild"
+  check drift-again "switched by hand to another revision" operator_switch "github:clinic/appliance#rogue"
+  local recorded
+  recorded=$(newest_with "$ROGUE")
+  check rebuild-degraded "the agent's rebuild left the real system degraded" \
+    within 120 rebuild_logged 'switch --flake .* -> 0; .*; degraded$'
+  check rolled-back "back on generation $recorded, the recorded one" \
+    within 120 rebuild_logged "switch --rollback -> 0; generations/$recorded; running\$"
+  check rollback-running "the real system is running again" within 30 system_state_is running
+  check rollback-evidence "remediation patching reverted at the MCP" \
+    host await kind=remediation check=patching outcome=reverted
+  check rollback-same-agent "no restart meanwhile" test "$(main_pid)" = "$pid"
+  # Back to the approved revision by hand: the episode ends.
+  operator_switch "github:clinic/appliance#appl-01"
+  check patching-back "generation $(sim_gen) at the approved revision" test "$(sim_rev)" = "$APPROVED"
 }
 
 # A LUKS2 volume on a loop file, opened at every boot by crypttab.
@@ -117,6 +226,7 @@ phase_setup() {
   install_agent
   install_clinic_service
   install_firewall
+  make_sim
   check luks-volume "LUKS2 (pbkdf2) on a loop file, opened" make_luks
   systemctl daemon-reload
   systemctl enable --now nftables.service clinic-emr.service
@@ -227,6 +337,8 @@ phase_setup() {
   check stopping-sent "STOPPING=1 from the main pid" \
     sh -c "journalctl -q --since @$t -o cat | grep -q 'Got notification message from PID $pid (.*STOPPING=1'"
   check restart "started again" systemctl start compliance-agent.service
+
+  patching_scenarios
 
   # Daemon case 3 and (i): the MCP down for many cycles while a heal
   # happens, then a reboot with the backlog queued.
