@@ -256,9 +256,14 @@ fn recovery_waits_for_a_rebuild_helper_that_outlived_the_agent() {
     let query =
         "systemctl is-active nixos-rebuild-switch-to-configuration.service compliance-agent-helper-rebuild.service";
     let finisher = std::thread::spawn(move || {
-        // The helper finishes once the agent has seen it running.
+        // The helper finishes once the agent has asked twice. Not after the
+        // first ask: the fake systemctl logs its call before it reads the
+        // unit, so flipping then could make that very query see the helper
+        // already gone (it did, one run in a few on a loaded machine).
+        // An agent that went on after one look never asks twice: this times
+        // out and the test fails.
         for _ in 0..600 {
-            if std::fs::read_to_string(&calls).unwrap_or_default().lines().any(|l| l == query) {
+            if std::fs::read_to_string(&calls).unwrap_or_default().lines().filter(|l| *l == query).count() >= 2 {
                 std::fs::write(&unit, "inactive\n").unwrap();
                 return true;
             }
