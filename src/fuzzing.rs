@@ -181,7 +181,35 @@ fn assert_compliance_earned(r: &CheckResult, units: usize) {
     if r.verdict != Verdict::Compliant {
         return;
     }
+    if r.check == CheckName::Encryption {
+        // Compliant only when every volume's backing device proved LUKS.
+        let volumes = r.observed["volumes"].as_object().map(|m| m.values().collect::<Vec<_>>()).unwrap_or_default();
+        assert!(!volumes.is_empty(), "encryption compliant with no volume observed");
+        for v in volumes {
+            assert_eq!(v["luks"], Value::Bool(true), "encryption compliant without LUKS proven: {v}");
+        }
+    }
     for rec in &r.commands {
+        if rec.argv.get(1).is_some_and(|a| a == "luksDump") {
+            // Reported, not judged: a dump that failed or does not parse
+            // must say so in the evidence instead of vanishing.
+            let volumes = r.observed["volumes"].as_object().into_iter().flat_map(|m| m.values());
+            let unlocks: Vec<&Value> = volumes.map(|v| &v["unlock"]).collect();
+            assert!(
+                unlocks.iter().all(|u| u.get("error").is_some() || u.get("keyslots").is_some()),
+                "{:?}: an unlock report missing: {unlocks:?}",
+                r.check
+            );
+            if !rec.success() {
+                assert!(
+                    unlocks.iter().any(|u| u.get("error").is_some()),
+                    "{:?}: luksDump failed ({}) and evidence does not say so",
+                    r.check,
+                    rec.summary()
+                );
+            }
+            continue;
+        }
         assert!(rec.success(), "{:?} judged compliant after {}", r.check, rec.summary());
         let tool = rec.argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or("");
         let text = rec.stdout_text();

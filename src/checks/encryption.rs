@@ -125,8 +125,16 @@ pub fn check(cfg: &EncryptionConfig, env: &Env<'_>) -> CheckResult {
         let rec = env.run(&mut r, "cryptsetup", &["status", vol]);
         let status = match rec.exit {
             // 0 active, 4 inactive; both print the status text.
-            Exit::Code { code: 0 | 4 } => match parse_status(&rec.stdout_text()) {
-                Ok(s) => s,
+            Exit::Code { code: code @ (0 | 4) } => match parse_status(&rec.stdout_text()) {
+                // cryptsetup exits 0 exactly when the mapping is active.
+                Ok(s) if s.active == (code == 0) => s,
+                Ok(s) => {
+                    let said = if s.active { "active" } else { "inactive" };
+                    return r.error(
+                        "unparseable_output",
+                        format!("cryptsetup status {vol}: exit {code} contradicts its output ({said})"),
+                    );
+                }
                 Err(e) => return r.error("unparseable_output", format!("cryptsetup status {vol}: {e}")),
             },
             _ => {
@@ -145,9 +153,13 @@ pub fn check(cfg: &EncryptionConfig, env: &Env<'_>) -> CheckResult {
             problems.push(format!("{vol} uses the null cipher: the data is not encrypted"));
             r.finding("null_cipher");
         }
-        if status.active && in_lsblk && status.device.is_none() {
+        if status.active && in_lsblk && !status.device.as_deref().is_some_and(|d| d.starts_with('/')) {
             // Looks compliant, but the backing device cannot be checked.
-            return r.error("unparseable_output", format!("cryptsetup status {vol}: no device line"));
+            let why = match status.device.as_deref() {
+                None => "no device line".to_string(),
+                Some(d) => format!("device {} is not a path", crate::validate::quoted(d)),
+            };
+            return r.error("unparseable_output", format!("cryptsetup status {vol}: {why}"));
         }
         if let Some(dev) = status.device.as_deref().filter(|d| d.starts_with('/')) {
             let luks = env.run(&mut r, "cryptsetup", &["isLuks", dev]);
@@ -155,12 +167,20 @@ pub fn check(cfg: &EncryptionConfig, env: &Env<'_>) -> CheckResult {
                 Exit::Code { code: 0 } => {
                     entry["luks"] = Value::Bool(true);
                     let dump = env.run(&mut r, "cryptsetup", &["luksDump", dev]);
-                    if dump.success() {
-                        let u = parse_dump(&dump.stdout_text());
+                    // The dump only describes how the volume unlocks; the
+                    // verdict does not rest on it, but evidence says when
+                    // it could not be read rather than leaving it out.
+                    let text = dump.stdout_text();
+                    entry["unlock"] = if !dump.success() {
+                        json!({"error": format!("cryptsetup luksDump: {}", tool_failure(&dump))})
+                    } else if !text.starts_with("LUKS header information") {
+                        let first = text.lines().next().unwrap_or("");
+                        json!({"error": format!("cryptsetup luksDump: unexpected first line {}", crate::validate::quoted(first))})
+                    } else {
+                        let u = parse_dump(&text);
                         let key_apart = !u.tokens.is_empty();
-                        entry["unlock"] =
-                            json!({"keyslots": u.keyslots, "tokens": u.tokens, "key_kept_apart": key_apart});
-                    }
+                        json!({"keyslots": u.keyslots, "tokens": u.tokens, "key_kept_apart": key_apart})
+                    };
                 }
                 Exit::Code { code: 1 } => {
                     entry["luks"] = Value::Bool(false);
