@@ -3,7 +3,7 @@
 # per entry point in src/fuzzing.rs), briefly, on every CI run.
 #
 #   bash .ci/fuzz.sh                 # every target, FUZZ_SECONDS (60) each
-#   FUZZ_SECONDS=600 bash .ci/fuzz.sh orders check_tools   # a longer campaign
+#   FUZZ_SECONDS=600 FUZZ_SEED=0 bash .ci/fuzz.sh orders check_tools   # a longer campaign
 #
 # Installs the pinned cargo-fuzz when missing, writes the seed corpus
 # (tests/fuzz_smoke.rs, `write_seeds`), builds all targets once with the
@@ -24,6 +24,11 @@ seconds="${FUZZ_SECONDS:-60}"
 parallel="${FUZZ_PARALLEL:-2}"
 rss_mb="${FUZZ_RSS_MB:-2048}"
 timeout_s="${FUZZ_TIMEOUT:-10}"
+# A fixed seed makes a CI run repeatable: the same inputs in the same order,
+# so a crash is found on every run or on none (only how far a run gets
+# varies with the machine's speed). FUZZ_SEED=0 lets libFuzzer pick one,
+# for campaigns that should explore differently each time.
+seed="${FUZZ_SEED:-1}"
 cargo_fuzz_version=0.13.2
 work="${FUZZ_WORK:-$root/fuzz/target/ci}"
 targets=("$@")
@@ -60,7 +65,7 @@ run_target() {
   # The binary cargo fuzz built, run directly (`cargo fuzz run` would
   # check the build again for every target).
   TMPDIR="$work/tmp" "$bin_dir/$t" "$corpus" \
-    -max_total_time="$seconds" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" \
+    -max_total_time="$seconds" -seed="$seed" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" -close_fd_mask=1 \
     >"$work/logs/$t.log" 2>&1
 }
