@@ -8,7 +8,7 @@
 //! file it judges (it is judged through a read-only connection, or without
 //! checkpoint-on-close on a full disk).
 
-use super::connection::{connect_once, Locking};
+use super::connection::{connect_once, Cached, Locking};
 use super::{ChainTip, Store, StoreError, HEAD_FILE};
 use rusqlite::{OpenFlags, OptionalExtension};
 use std::path::Path;
@@ -61,7 +61,7 @@ impl Store {
             }
             // Made by an agent before the id existed: the schema tells.
             let tables: Vec<String> = (|| {
-                let mut stmt = self.conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+                let mut stmt = self.conn.prepare_cached("SELECT name FROM sqlite_master WHERE type = 'table'")?;
                 let rows = stmt.query_map([], |r| r.get(0))?;
                 rows.collect::<Result<_, _>>()
             })()
@@ -77,7 +77,7 @@ impl Store {
             }
         }
         let rows: Vec<String> = (|| {
-            let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
+            let mut stmt = self.conn.prepare_cached("PRAGMA quick_check")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()
         })()
@@ -120,7 +120,7 @@ impl Store {
         }
         let at: Option<String> = self
             .conn
-            .query_row("SELECT sha256 FROM bundles WHERE seq = ?1", [head.seq as i64], |r| r.get(0))
+            .row("SELECT sha256 FROM bundles WHERE seq = ?1", [head.seq as i64], |r| r.get(0))
             .optional()
             .map_err(|e| self.judged(e))?;
         let same =

@@ -38,7 +38,7 @@
 //! just create, write to a file before judging it, or follow a symlink
 //! planted in the state directory.
 
-use super::connection::{connect, Locking};
+use super::connection::{connect, Cached, Locking};
 use super::judge::{judge, read_head, Head, Judged};
 use super::{ChainTip, Store, StoreError, DB_FILE, HEAD_FILE, MIGRATIONS, ORDERS_NOT_BEFORE};
 use rusqlite::{Connection, OpenFlags};
@@ -270,7 +270,7 @@ fn create_fresh(path: &Path, not_before: Option<i64>) -> Result<(), StoreError> 
         if let Some(t) = not_before {
             store
                 .conn
-                .execute("INSERT INTO state (key, value) VALUES (?1, ?2)", [ORDERS_NOT_BEFORE, &t.to_string()])
+                .exec("INSERT INTO state (key, value) VALUES (?1, ?2)", [ORDERS_NOT_BEFORE, &t.to_string()])
                 .map_err(|e| store.err(e))?;
         }
         let Store { conn, .. } = store;
