@@ -364,7 +364,7 @@ impl Overview {
             }
             Err(e) => return Err(StatusError::Store(format!("{}: {e}", database.display()))),
             Ok(_) => Some(
-                Store::open_read_only(&database)
+                Store::open_to_look(&database)
                     .and_then(|s| Status::read(&s))
                     .map_err(|e| StatusError::Store(e.to_string()))?,
             ),

@@ -175,6 +175,8 @@ impl Store {
             identity,
             overlay: std::cell::RefCell::new(std::collections::BTreeMap::new()),
             head_written: std::cell::Cell::new(None),
+            checked_at: std::cell::Cell::new(None),
+            damaged: std::cell::Cell::new(false),
         }
     }
 }
