@@ -88,6 +88,16 @@ pub(super) fn forget(state_dir: &Path) {
     }
 }
 
+/// Writes the record a clean close would write for the database in
+/// `state_dir` as it is now, last checked in full at `checked_secs`: for
+/// tests of damage that leaves the file's metadata unchanged (a silent disk
+/// fault), which a test cannot otherwise produce. The agent never calls it.
+#[doc(hidden)]
+pub fn vouch_for_tests(state_dir: &Path, checked_secs: i64) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(state_dir.join(DB_FILE))?;
+    std::fs::write(state_dir.join(CLEAN_FILE), format!("{}\n{checked_secs}\n", identity(&meta)))
+}
+
 impl Store {
     /// True when the last full check of this database is [`INTERVAL_SECS`]
     /// old (or the clock was set back past it).
@@ -194,8 +204,7 @@ mod tests {
     /// it is now, checked at `checked`: damage that left no trace in the
     /// file's metadata (a silent disk fault).
     fn vouch(d: &Path, checked: i64) {
-        let meta = std::fs::metadata(d.join(DB_FILE)).unwrap();
-        std::fs::write(d.join(CLEAN_FILE), format!("{}\n{checked}\n", identity(&meta))).unwrap();
+        vouch_for_tests(d, checked).unwrap();
     }
 
     #[test]

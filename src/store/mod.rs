@@ -42,7 +42,7 @@ mod state;
 
 pub use alerts::AlertEpisode;
 pub use chain::{Backlog, ChainTip, Closing, NewBundle, StoredBundle};
-pub use integrity::{CLEAN_FILE, INTERVAL_SECS as INTEGRITY_INTERVAL_SECS};
+pub use integrity::{vouch_for_tests, CLEAN_FILE, INTERVAL_SECS as INTEGRITY_INTERVAL_SECS};
 pub use journal::JournalRow;
 pub use judge::APPLICATION_ID;
 pub use open::Recovery;
