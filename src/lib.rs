@@ -171,12 +171,15 @@ fn exe_identity(meta: &std::fs::Metadata) -> String {
 }
 
 /// The SHA-256 of `exe`: from the cache at `read_from` when its first
-/// line is exactly the file's identity, else hashed (from the same open
-/// file whose identity is then checked unchanged) and written to
+/// line is exactly the open file's identity, else hashed from that open
+/// file (its identity checked unchanged afterwards) and written to
 /// `write_to`. The cache is read capped, never through a symlink, and a
 /// malformed one is hashed over.
 fn exe_hash(exe: &std::path::Path, read_from: &std::path::Path, write_to: Option<&std::path::Path>) -> Option<String> {
-    let before = exe_identity(&std::fs::metadata(exe).ok()?);
+    // Identity and contents from one open file: what is described is what
+    // would be hashed.
+    let mut f = fsutil::open_regular(exe, fsutil::Follow::Symlinks).ok()?;
+    let before = exe_identity(&f.metadata().ok()?);
     let cached = fsutil::read_text_capped(read_from, 512, fsutil::Follow::Never).ok().and_then(|text| {
         let (identity, hash) = text.trim_end().split_once('\n')?;
         (identity == before
@@ -188,8 +191,6 @@ fn exe_hash(exe: &std::path::Path, read_from: &std::path::Path, write_to: Option
         return cached;
     }
     use std::io::Read;
-    let mut f = fsutil::open_regular(exe, fsutil::Follow::Symlinks).ok()?;
-    let opened = exe_identity(&f.metadata().ok()?);
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     // 64 KiB pieces: the executable is megabytes; reading it whole would
     // double the daemon's resident memory.
@@ -203,7 +204,7 @@ fn exe_hash(exe: &std::path::Path, read_from: &std::path::Path, write_to: Option
     }
     let hash = encoding::hex(ctx.finish().as_ref());
     let after = exe_identity(&f.metadata().ok()?);
-    if let Some(path) = write_to.filter(|_| opened == before && after == before) {
+    if let Some(path) = write_to.filter(|_| after == before) {
         if let Err(e) = fsutil::write_atomic(path, format!("{before}\n{hash}\n").as_bytes(), 0o600) {
             log::debug!("cannot remember the build id in {}: {e}", path.display());
         }
