@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod agent;
+pub mod build_id;
 pub mod checks;
 pub mod cli;
 pub mod clock;
@@ -81,59 +82,4 @@ pub const EXIT_CODES: [(i32, &str); 11] = [
     (141, "killed by SIGPIPE: stdout was closed (`| head`), as coreutils"),
 ];
 
-/// What this binary is: crate version, git revision, executable hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildInfo {
-    /// Crate version.
-    pub version: &'static str,
-    /// Git revision at build time, or `unknown`.
-    pub git_rev: &'static str,
-    /// SHA-256 of the running executable (hex), if it could be read.
-    pub exe_sha256: Option<String>,
-}
-
-impl BuildInfo {
-    /// `0.1.0 (git abc123, sha256 …)`.
-    pub fn version_line(&self) -> String {
-        match &self.exe_sha256 {
-            Some(h) => format!("{} (git {}, sha256 {h})", self.version, self.git_rev),
-            None => format!("{} (git {})", self.version, self.git_rev),
-        }
-    }
-
-    /// The build id evidence carries: the executable hash when known (what
-    /// an auditor's reproducible rebuild must match), else the git revision.
-    pub fn build_id(&self) -> String {
-        match &self.exe_sha256 {
-            Some(h) => format!("sha256:{h}"),
-            None => format!("git:{}", self.git_rev),
-        }
-    }
-}
-
-/// The build info of this process (the executable is hashed once).
-pub fn build_info() -> &'static BuildInfo {
-    static INFO: std::sync::OnceLock<BuildInfo> = std::sync::OnceLock::new();
-    INFO.get_or_init(|| BuildInfo {
-        version: env!("CARGO_PKG_VERSION"),
-        git_rev: env!("COMPLIANCE_AGENT_GIT_REV"),
-        exe_sha256: hash_file(std::path::Path::new("/proc/self/exe")),
-    })
-}
-
-/// SHA-256 of a file, read in 64 KiB pieces (the executable is megabytes;
-/// reading it whole would double the daemon's resident memory).
-fn hash_file(path: &std::path::Path) -> Option<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    Some(encoding::hex(ctx.finish().as_ref()))
-}
+pub use build_id::{build_info, build_info_in, BuildInfo, BUILD_ID_CACHE};

@@ -84,7 +84,7 @@ fn check(config_path: &Path, json: bool) -> i32 {
     };
     logging::init(compliance_agent::config::LogTarget::Stderr, log::LevelFilter::Warn);
     let db = config.state_dir.join(store::DB_FILE);
-    let store = if db.exists() { store::Store::open_read_only(&db).ok() } else { None };
+    let store = if db.exists() { store::Store::open_to_look(&db).ok() } else { None };
     let state: &dyn StateRead = match &store {
         Some(s) => s,
         None => &NoState,
@@ -170,7 +170,7 @@ fn plan(config_path: &Path, json: bool) -> i32 {
             }
         };
     let db = config.state_dir.join(store::DB_FILE);
-    let store = if db.exists() { store::Store::open_read_only(&db).ok() } else { None };
+    let store = if db.exists() { store::Store::open_to_look(&db).ok() } else { None };
     let runner = compliance_agent::exec::SystemRunner::new(compliance_agent::exec::NoHeartbeat);
     let clock = compliance_agent::clock::SystemClock;
     let p = compliance_agent::agent::plan::plan(&config, store.as_ref(), &mcp, &runner, &clock);
@@ -435,9 +435,12 @@ fn agent(config_path: &Path, once: Option<bool>) -> i32 {
         } else {
             outln!("{}", report.summary());
         }
+        agent.close();
         report.exit_code()
     } else {
-        agent.run(&shutdown)
+        let code = agent.run(&shutdown);
+        agent.close();
+        code
     }
 }
 

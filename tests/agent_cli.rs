@@ -16,6 +16,32 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Evidence carries the SHA-256 of the executable as its build id, whether
+/// this run hashed the file or took the hash from `state_dir/build-id`
+/// (written by the first run, keyed by the file's identity); `--version`
+/// always hashes and says the same.
+#[test]
+fn the_build_id_is_the_executables_hash_whether_hashed_or_remembered() {
+    let env = TestEnv::new();
+    let hash = compliance_agent::encoding::sha256_hex(&std::fs::read(agent_bin()).unwrap());
+    let cache = env.state_dir().join(compliance_agent::BUILD_ID_CACHE);
+    for run in 0..2 {
+        let out = env.run(&["--once"]);
+        assert_eq!(out.status.code(), Some(UNDELIVERED), "run {run}: {}", text(&out.stderr));
+        let remembered = std::fs::read_to_string(&cache).unwrap();
+        assert!(remembered.ends_with(&format!("\n{hash}\n")), "run {run}: {remembered}");
+    }
+    let store = compliance_agent::store::Store::open_read_only(&env.db()).unwrap();
+    let bundles = store.bundles_after(0, 1000).unwrap();
+    assert!(bundles.len() >= 2);
+    for b in bundles {
+        let v: serde_json::Value = serde_json::from_slice(&b.bytes).unwrap();
+        assert_eq!(v["agent"]["build"], format!("sha256:{hash}"), "seq {}", b.seq);
+    }
+    let out = output_within(Command::new(agent_bin()).arg("--version"), RUN_LIMIT);
+    assert!(text(&out.stdout).contains(&format!("sha256 {hash})")), "{}", text(&out.stdout));
+}
+
 #[test]
 fn version_and_help() {
     let out = output_within(Command::new(agent_bin()).arg("--version"), RUN_LIMIT);

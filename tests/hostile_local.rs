@@ -508,3 +508,96 @@ fn a_state_directory_deleted_under_the_daemon_ends_it_into_loss_recovery() {
         text(&out.stderr)
     );
 }
+
+/// A page damaged while the agent was stopped, the file's metadata left as
+/// its clean close recorded them (a silent disk fault): the start reads
+/// only the header, schema and chain tip and does not see it; the first
+/// cycle 24 hours after the last full check runs quick_check, finds it and
+/// stops the agent (store_lost, 74) without recording a clean close; the
+/// next start checks the file in full and moves it aside.
+#[test]
+fn silent_damage_is_found_by_the_daily_check_and_recovered_at_the_next_start() {
+    use compliance_agent::agent::Agent;
+    use compliance_agent::clock::Clock;
+    use compliance_agent::signals::Shutdown;
+    use compliance_agent::store::{Store, CLEAN_FILE, DB_FILE, INTEGRITY_INTERVAL_SECS};
+    use std::io::{Seek, SeekFrom, Write};
+    struct At(i64);
+    impl Clock for At {
+        fn now_ms(&self) -> i64 {
+            self.0
+        }
+    }
+    let env = TestEnv::new();
+    let state = env.state_dir();
+    {
+        let store = Store::open_in(&state).unwrap();
+        let w = support::env::test_writer(compliance_agent::checks::CheckName::ALL.to_vec());
+        for i in 0..400 {
+            let mut r = compliance_agent::evidence::Record::new(
+                compliance_agent::evidence::Kind::Cycle,
+                compliance_agent::evidence::Outcome::Success,
+                1_795_305_600_000 + i,
+            );
+            r.detail = Some("x".repeat(2000));
+            w.append(&store, &r, None, 1_795_305_600_000 + i).unwrap();
+        }
+        store.sync_head();
+        store.close();
+    }
+    assert!(state.join(CLEAN_FILE).exists());
+    let db = state.join(DB_FILE);
+    let pages = std::fs::metadata(&db).unwrap().len() / 4096;
+    assert!(pages > 200, "{pages}");
+    let mut f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    f.seek(SeekFrom::Start(pages / 2 * 4096)).unwrap();
+    f.write_all(&[0xA5; 4096]).unwrap();
+    f.sync_all().unwrap();
+    drop(f);
+    let checked = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    compliance_agent::store::vouch_for_tests(&state, checked).unwrap();
+
+    let (store, recovery) = Store::open_or_recover(&state).unwrap();
+    assert!(recovery.is_none(), "the start was to skip quick_check: {recovery:?}");
+    let config = compliance_agent::config::Config::load(&env.config).unwrap();
+    let key = compliance_agent::keys::SigningKey::from_seed(support::env::EVIDENCE_SEED);
+    let shutdown = Shutdown::install().unwrap();
+    let clock = |secs: i64| Box::new(At(secs * 1000));
+    let mcp = compliance_agent::mcp::McpClient::new(&config.mcp, "clinic-042", "appl-01").unwrap();
+    // An hour after the last full check: not due, the cycle runs.
+    let mut agent = Agent::with_parts(
+        config.clone(),
+        key.clone(),
+        compliance_agent::notify::Notifier::disabled(),
+        store,
+        Box::new(mcp),
+        clock(checked + 3600),
+    );
+    let report = agent.cycle(&shutdown);
+    assert!(report.store_lost.is_none(), "{:?}", report.store_lost);
+    agent.close();
+    // The agent closed it cleanly, but the damage is still there: vouch
+    // again as a silent fault would, and come back a day later.
+    compliance_agent::store::vouch_for_tests(&state, checked).unwrap();
+    let (store, recovery) = Store::open_or_recover(&state).unwrap();
+    assert!(recovery.is_none(), "{recovery:?}");
+    let mcp = compliance_agent::mcp::McpClient::new(&config.mcp, "clinic-042", "appl-01").unwrap();
+    let mut agent = Agent::with_parts(
+        config,
+        key,
+        compliance_agent::notify::Notifier::disabled(),
+        store,
+        Box::new(mcp),
+        clock(checked + INTEGRITY_INTERVAL_SECS),
+    );
+    let report = agent.cycle(&shutdown);
+    let why = report.store_lost.clone().expect("the daily check finds the damage");
+    assert!(why.contains("the database is damaged"), "{why}");
+    assert_eq!(report.exit_code(), 74);
+    agent.close();
+    assert!(!state.join(CLEAN_FILE).exists(), "no clean close is recorded for a damaged file");
+    let (_store, recovery) = Store::open_or_recover(&state).unwrap();
+    let r = recovery.expect("the next start checks in full and moves the database aside");
+    assert!(r.error.contains("quick_check") || r.error.contains("malformed"), "{}", r.error);
+    assert!(r.moved_to.is_some());
+}

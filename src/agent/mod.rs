@@ -290,6 +290,16 @@ impl Agent {
                 }
             }
         }
+        // The whole file, once a day (store::integrity): damage stops the
+        // agent, and the restart checks it in full and recovers.
+        let now_secs = self.clock.now_ms() / 1000;
+        if self.store.integrity_due(now_secs) {
+            if let Err(why) = self.store.check_integrity(now_secs) {
+                self.store_lost(&why);
+                cycle.report.store_lost = Some(why);
+                return cycle.report;
+            }
+        }
         let mut state = State::Idle;
         loop {
             let next = if shutdown.requested() && state != State::Idle {
@@ -400,6 +410,16 @@ impl Agent {
         self.store.sync_head();
         self.log_unwritten();
         crate::EXIT_OK
+    }
+}
+
+impl Agent {
+    /// Closes the database; when it was left intact, the clean close is
+    /// recorded so that the next start need not read the whole file
+    /// (store::integrity). Dropping the agent instead is always safe: the
+    /// next start then checks it in full.
+    pub fn close(self) {
+        self.store.close();
     }
 }
 

@@ -300,7 +300,9 @@ impl Agent {
     ) -> Self {
         let runner = SystemRunner::new(notifier.clone());
         let policy = Policy::from_config(&config);
-        let info = crate::build_info();
+        // The build id from the cache beside the database (the executable
+        // is hashed only when it is not the file the cache describes).
+        let info = crate::build_info_in(&config.state_dir, true);
         let ctx = Context {
             site_id: config.site_id.to_string(),
             appliance_id: config.appliance_id.to_string(),

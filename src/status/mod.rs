@@ -319,7 +319,8 @@ pub struct Appliance {
 
 impl Appliance {
     fn of(config: &Config) -> Appliance {
-        let info = crate::build_info();
+        // Read-only: the agent's cache is used, never written.
+        let info = crate::build_info_in(&config.state_dir, false);
         Appliance {
             site_id: config.site_id.to_string(),
             appliance_id: config.appliance_id.to_string(),
@@ -363,7 +364,7 @@ impl Overview {
             }
             Err(e) => return Err(StatusError::Store(format!("{}: {e}", database.display()))),
             Ok(_) => Some(
-                Store::open_read_only(&database)
+                Store::open_to_look(&database)
                     .and_then(|s| Status::read(&s))
                     .map_err(|e| StatusError::Store(e.to_string()))?,
             ),

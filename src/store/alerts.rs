@@ -7,6 +7,7 @@
 //! decide when evidence is written (attest does; this records when it
 //! was), or let a `%` or `_` in a key prefix act as a `LIKE` wildcard.
 
+use super::connection::Cached;
 use super::{Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 
@@ -29,11 +30,7 @@ impl Store {
     /// The open alert episode for `key`, if any.
     pub fn alert(&self, key: &str) -> Result<Option<AlertEpisode>, StoreError> {
         self.conn
-            .query_row(
-                "SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts WHERE key = ?1",
-                [key],
-                row_to_alert,
-            )
+            .row("SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts WHERE key = ?1", [key], row_to_alert)
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -49,7 +46,7 @@ impl Store {
         alerted: bool,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO alerts (key, reason, detail, first_ms, last_alert_ms) VALUES (?1, ?2, ?3, ?4, ?4)
                  ON CONFLICT(key) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
                    last_alert_ms = CASE WHEN ?5 THEN excluded.last_alert_ms ELSE alerts.last_alert_ms END",
@@ -65,14 +62,14 @@ impl Store {
         let open = {
             let mut stmt = self
                 .conn
-                .prepare(
+                .prepare_cached(
                     "SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts WHERE key LIKE ?1 ESCAPE '\\'",
                 )
                 .map_err(|e| self.err(e))?;
             let rows = stmt.query_map([&like], row_to_alert).map_err(|e| self.err(e))?;
             rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?
         };
-        self.conn.execute("DELETE FROM alerts WHERE key LIKE ?1 ESCAPE '\\'", [&like]).map_err(|e| self.err(e))?;
+        self.conn.exec("DELETE FROM alerts WHERE key LIKE ?1 ESCAPE '\\'", [&like]).map_err(|e| self.err(e))?;
         Ok(open)
     }
 
@@ -80,7 +77,7 @@ impl Store {
     pub fn open_alerts(&self) -> Result<Vec<AlertEpisode>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts ORDER BY first_ms")
+            .prepare_cached("SELECT key, reason, detail, first_ms, last_alert_ms FROM alerts ORDER BY first_ms")
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], row_to_alert).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))

@@ -13,6 +13,7 @@
 //! exactly its bytes; delete an unpushed bundle, or delete pushed ones
 //! outside the transaction that writes their prune checkpoint.
 
+use super::connection::Cached;
 use super::{Store, StoreError, HEAD_FILE};
 use rusqlite::params;
 use std::path::Path;
@@ -86,7 +87,7 @@ impl Store {
     /// The current chain tip.
     pub fn chain_tip(&self) -> Result<ChainTip, StoreError> {
         self.conn
-            .query_row("SELECT seq, sha256 FROM chain WHERE id = 1", [], |r| {
+            .row("SELECT seq, sha256 FROM chain WHERE id = 1", [], |r| {
                 Ok(ChainTip { seq: r.get::<_, i64>(0)? as u64, sha256: r.get(1)? })
             })
             .map_err(|e| self.err(e))
@@ -116,7 +117,7 @@ impl Store {
     ) -> Result<StoredBundle, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let tip: ChainTip = tx
-            .query_row("SELECT seq, sha256 FROM chain WHERE id = 1", [], |r| {
+            .row("SELECT seq, sha256 FROM chain WHERE id = 1", [], |r| {
                 Ok(ChainTip { seq: r.get::<_, i64>(0)? as u64, sha256: r.get(1)? })
             })
             .map_err(|e| self.err(e))?;
@@ -124,20 +125,20 @@ impl Store {
         let b = build(seq, &tip.sha256);
         let sha256 = crate::encoding::sha256_hex(&b.bytes);
         if let Some(through) = prune_through {
-            tx.execute("DELETE FROM bundles WHERE seq <= ?1 AND pushed_ms IS NOT NULL", [through as i64])
+            tx.exec("DELETE FROM bundles WHERE seq <= ?1 AND pushed_ms IS NOT NULL", [through as i64])
                 .map_err(|e| self.err(e))?;
         }
-        tx.execute(
+        tx.exec(
             "INSERT INTO bundles (seq, bundle_id, kind, sha256, bytes, signature, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![seq as i64, b.bundle_id, b.kind, sha256, b.bytes, &b.signature[..], b.created_ms],
         )
         .map_err(|e| self.err(e))?;
-        tx.execute("UPDATE chain SET seq = ?1, sha256 = ?2 WHERE id = 1", params![seq as i64, sha256])
+        tx.exec("UPDATE chain SET seq = ?1, sha256 = ?2 WHERE id = 1", params![seq as i64, sha256])
             .map_err(|e| self.err(e))?;
         if let Some(c) = journal {
             if let Some(id) = c.journal {
                 let n = tx
-                    .execute(
+                    .exec(
                         "UPDATE journal SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
                         params![id, b.created_ms],
                     )
@@ -148,7 +149,7 @@ impl Store {
                 }
             }
             if let Some((envelope, state)) = c.order {
-                tx.execute("UPDATE orders SET state = ?2 WHERE envelope_sha256 = ?1", params![envelope, state])
+                tx.exec("UPDATE orders SET state = ?2 WHERE envelope_sha256 = ?1", params![envelope, state])
                     .map_err(|e| self.err(e))?;
             }
         }
@@ -210,7 +211,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let n = self
             .conn
-            .execute(
+            .exec(
                 "UPDATE bundles SET pushed_ms = ?4, receipt_at = ?3 WHERE bundle_id = ?1 AND sha256 = ?2 AND pushed_ms IS NULL",
                 params![bundle_id, sha256.to_ascii_lowercase(), received_at, now_ms],
             )
@@ -218,22 +219,28 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Outbox figures.
+    /// Outbox figures: from the counters the `outbox` triggers keep and
+    /// the index of unpushed bundles by age, so the cost does not grow with
+    /// the backlog; a database older than those (read without migrating)
+    /// is counted the slow way.
     pub fn backlog(&self) -> Result<Backlog, StoreError> {
+        let fast = self.user_version().map_err(|e| self.err(e))? >= super::schema::OUTBOX_SCHEMA;
+        let sql = if fast {
+            "SELECT unpushed, (SELECT min(created_ms) FROM bundles WHERE pushed_ms IS NULL), stored
+             FROM outbox WHERE id = 1"
+        } else {
+            "SELECT (SELECT count(*) FROM bundles WHERE pushed_ms IS NULL),
+                    (SELECT min(created_ms) FROM bundles WHERE pushed_ms IS NULL),
+                    (SELECT count(*) FROM bundles)"
+        };
         self.conn
-            .query_row(
-                "SELECT (SELECT count(*) FROM bundles WHERE pushed_ms IS NULL),
-                        (SELECT min(created_ms) FROM bundles WHERE pushed_ms IS NULL),
-                        (SELECT count(*) FROM bundles)",
-                [],
-                |r| {
-                    Ok(Backlog {
-                        unpushed: r.get::<_, i64>(0)? as u64,
-                        oldest_unpushed_ms: r.get(1)?,
-                        stored: r.get::<_, i64>(2)? as u64,
-                    })
-                },
-            )
+            .row(sql, [], |r| {
+                Ok(Backlog {
+                    unpushed: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    oldest_unpushed_ms: r.get(1)?,
+                    stored: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                })
+            })
             .map_err(|e| self.err(e))
     }
 
@@ -241,28 +248,25 @@ impl Store {
     /// `before_ms`: `(first seq, last seq, last sha256)`, or None.
     pub fn prunable_prefix(&self, before_ms: i64) -> Result<Option<(u64, u64, String)>, StoreError> {
         let first: Option<i64> =
-            self.conn.query_row("SELECT min(seq) FROM bundles", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+            self.conn.row("SELECT min(seq) FROM bundles", [], |r| r.get(0)).map_err(|e| self.err(e))?;
         let Some(first) = first else { return Ok(None) };
         // The first bundle that must stay: unpushed, or too young.
         let stop: Option<i64> = self
             .conn
-            .query_row("SELECT min(seq) FROM bundles WHERE pushed_ms IS NULL OR created_ms >= ?1", [before_ms], |r| {
-                r.get(0)
-            })
+            .row("SELECT min(seq) FROM bundles WHERE pushed_ms IS NULL OR created_ms >= ?1", [before_ms], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         let last = match stop {
             Some(s) => s - 1,
-            None => self
-                .conn
-                .query_row("SELECT max(seq) FROM bundles", [], |r| r.get::<_, i64>(0))
-                .map_err(|e| self.err(e))?,
+            None => {
+                self.conn.row("SELECT max(seq) FROM bundles", [], |r| r.get::<_, i64>(0)).map_err(|e| self.err(e))?
+            }
         };
         if last < first {
             return Ok(None);
         }
         let sha: String = self
             .conn
-            .query_row("SELECT sha256 FROM bundles WHERE seq = ?1", [last], |r| r.get(0))
+            .row("SELECT sha256 FROM bundles WHERE seq = ?1", [last], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         Ok(Some((first as u64, last as u64, sha)))
     }
@@ -289,5 +293,100 @@ impl Store {
         if let Err(e) = self.write_head(&tip) {
             log::warn!("cannot update {}: {e}", HEAD_FILE);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::temp_db;
+
+    fn bundle(seq: u64) -> NewBundle {
+        NewBundle {
+            bundle_id: format!("b-{seq}"),
+            kind: "cycle".into(),
+            bytes: format!("bundle {seq}").into_bytes(),
+            signature: [0u8; 64],
+            created_ms: 1_000 + seq as i64,
+        }
+    }
+
+    /// The figures as a scan of every row finds them.
+    fn scanned(s: &Store) -> Backlog {
+        s.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM bundles WHERE pushed_ms IS NULL),
+                        (SELECT min(created_ms) FROM bundles WHERE pushed_ms IS NULL),
+                        (SELECT count(*) FROM bundles)",
+                [],
+                |r| {
+                    Ok(Backlog {
+                        unpushed: r.get::<_, i64>(0)? as u64,
+                        oldest_unpushed_ms: r.get(1)?,
+                        stored: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .unwrap()
+    }
+
+    fn push(s: &Store, seq: u64) -> bool {
+        let sha = crate::encoding::sha256_hex(format!("bundle {seq}").as_bytes());
+        s.mark_pushed(&format!("b-{seq}"), &sha, "2026-11-26T00:00:00Z", 5_000).unwrap()
+    }
+
+    #[test]
+    fn the_outbox_counters_follow_inserts_receipts_prunes_and_rollbacks() {
+        let (dir, s) = temp_db();
+        assert_eq!(s.backlog().unwrap(), Backlog::default());
+        for _ in 0..10 {
+            s.append_bundle(None, |seq, _| bundle(seq)).unwrap();
+        }
+        assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 10, oldest_unpushed_ms: Some(1_001), stored: 10 });
+        for seq in [1, 2, 3, 7] {
+            assert!(push(&s, seq));
+        }
+        // A second receipt for the same bundle changes nothing.
+        assert!(!push(&s, 2));
+        assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 6, oldest_unpushed_ms: Some(1_004), stored: 10 });
+        // A prune through seq 5 deletes only the pushed 1..=3; 7 stays.
+        s.append_bundle(Some(5), |seq, _| bundle(seq)).unwrap();
+        assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 7, oldest_unpushed_ms: Some(1_004), stored: 8 });
+        // A transaction that fails (the journal row is not open) leaves
+        // the counters where the rows are.
+        let closing = Closing { journal: Some(999), order: None };
+        assert!(s.append_bundle_closing(Some(10), Some(&closing), |seq, _| bundle(seq)).is_err());
+        assert_eq!(s.backlog().unwrap(), scanned(&s));
+        for seq in 4..=11 {
+            push(&s, seq);
+        }
+        assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 0, oldest_unpushed_ms: None, stored: 8 });
+        assert_eq!(s.backlog().unwrap(), scanned(&s));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn migration_5_counts_what_an_older_database_already_holds() {
+        let (dir, s) = temp_db();
+        for _ in 0..5 {
+            s.append_bundle(None, |seq, _| bundle(seq)).unwrap();
+        }
+        push(&s, 2);
+        // Back to schema 4, as an earlier agent left it.
+        s.conn
+            .execute_batch(
+                "DROP TRIGGER outbox_insert; DROP TRIGGER outbox_delete; DROP TRIGGER outbox_push;
+                 DROP INDEX bundles_unpushed_age; DROP TABLE outbox; PRAGMA user_version = 4;",
+            )
+            .unwrap();
+        // Unmigrated (a read-only look), the figures are still right.
+        assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 4, oldest_unpushed_ms: Some(1_001), stored: 5 });
+        drop(s);
+        let s = Store::open_in(&dir).unwrap();
+        assert_eq!(s.user_version().unwrap(), crate::store::MIGRATIONS.len() as i64);
+        assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 4, oldest_unpushed_ms: Some(1_001), stored: 5 });
+        s.append_bundle(None, |seq, _| bundle(seq)).unwrap();
+        assert_eq!(s.backlog().unwrap(), scanned(&s));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

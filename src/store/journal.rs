@@ -10,6 +10,7 @@
 //! has exactly one), or delete or rewrite a row's snapshot (recovery and
 //! rollback read it).
 
+use super::connection::Cached;
 use super::{Store, StoreError};
 use rusqlite::params;
 
@@ -43,7 +44,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<i64, StoreError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO journal (target, source, envelope, snapshot, step, started_ms) VALUES (?1, ?2, ?3, ?4, 'journaled', ?5)",
                 params![target, source, envelope, snapshot, now_ms],
             )
@@ -54,7 +55,7 @@ impl Store {
     /// Records the step a remediation reached.
     pub fn journal_step(&self, id: i64, step: &str) -> Result<(), StoreError> {
         self.conn
-            .execute("UPDATE journal SET step = ?2 WHERE id = ?1", params![id, step])
+            .exec("UPDATE journal SET step = ?2 WHERE id = ?1", params![id, step])
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
@@ -63,7 +64,7 @@ impl Store {
     pub fn journal_open_rows(&self) -> Result<Vec<JournalRow>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, target, source, envelope, snapshot, step, started_ms FROM journal WHERE closed_ms IS NULL ORDER BY id")
+            .prepare_cached("SELECT id, target, source, envelope, snapshot, step, started_ms FROM journal WHERE closed_ms IS NULL ORDER BY id")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {

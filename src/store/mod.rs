@@ -17,6 +17,7 @@
 //! |---|---|
 //! | `mod.rs` | [`Store`], [`StoreError`], the file names, re-exports |
 //! | `open` | opening: is this our history, recovery after a loss, degraded mode on a full disk |
+//! | `integrity` | when the whole file is checked (`quick_check`), the record of a clean close |
 //! | `schema` | the migrations and the `application_id` they set |
 //! | `orders` | orders seen: replay and duplicate defence, the queue, claims, interrupted orders |
 //! | `chain` | the evidence chain and outbox, receipts, pruning, `chain.head` |
@@ -31,6 +32,7 @@
 mod alerts;
 mod chain;
 mod connection;
+mod integrity;
 mod journal;
 mod judge;
 mod open;
@@ -40,6 +42,7 @@ mod state;
 
 pub use alerts::AlertEpisode;
 pub use chain::{Backlog, ChainTip, Closing, NewBundle, StoredBundle};
+pub use integrity::{vouch_for_tests, CLEAN_FILE, INTERVAL_SECS as INTEGRITY_INTERVAL_SECS};
 pub use journal::JournalRow;
 pub use judge::APPLICATION_ID;
 pub use open::Recovery;
@@ -131,6 +134,11 @@ pub struct Store {
     overlay: std::cell::RefCell<std::collections::BTreeMap<String, String>>,
     /// The seq this process last wrote to `chain.head`.
     head_written: std::cell::Cell<Option<u64>>,
+    /// When the whole file was last found intact (`quick_check`), Unix
+    /// seconds; None: not known to this connection.
+    checked_at: std::cell::Cell<Option<i64>>,
+    /// The scheduled check found damage: no clean close is recorded.
+    damaged: std::cell::Cell<bool>,
 }
 
 impl Store {

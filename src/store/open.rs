@@ -5,7 +5,8 @@
 //!  agent.db missing ── chain.head, or a WAL/journal left behind? ── yes ─► loss
 //!        │                                                      └─ no ──► fresh install
 //!  agent.db present ─► judged read-only: ours? (application_id, schema,
-//!                      quick_check, chain tip agrees with chain.head)
+//!                      header fits the file, quick_check when due,
+//!                      chain tip agrees with chain.head)
 //!        ├─ yes ─────────► open read-write (migrate if older)
 //!        ├─ newer schema ► refuse (never touched)
 //!        ├─ cannot tell (I/O error, locked) ► refuse to start (never a loss)
@@ -38,7 +39,8 @@
 //! just create, write to a file before judging it, or follow a symlink
 //! planted in the state directory.
 
-use super::connection::{connect, Locking};
+use super::connection::{connect, Cached, Locking};
+use super::integrity;
 use super::judge::{judge, read_head, Head, Judged};
 use super::{ChainTip, Store, StoreError, DB_FILE, HEAD_FILE, MIGRATIONS, ORDERS_NOT_BEFORE};
 use rusqlite::{Connection, OpenFlags};
@@ -73,7 +75,7 @@ impl Store {
         if std::fs::symlink_metadata(path).is_err() {
             create_fresh(path, None)?;
         }
-        match judge(path, &Head::Absent) {
+        match judge(path, &Head::Absent, true) {
             Ok(()) => {}
             Err(Judged::NotOurs(why)) => return Err(StoreError::new(path, why)),
             Err(Judged::Failed(e)) => return Err(e),
@@ -133,12 +135,17 @@ impl Store {
         if let Head::Unreadable(why) = &head {
             log::warn!("{HEAD_FILE}: {why}; the database is judged without it and the file is written again");
         }
-        match judge(&db, &head) {
+        let now = integrity::now_secs();
+        let last_check = integrity::last_check(state_dir, &meta, now);
+        match judge(&db, &head, last_check.is_none()) {
             Ok(()) => {}
             Err(Judged::NotOurs(why)) => return Self::recover(state_dir, why, &head),
             Err(Judged::Failed(e)) => return Err(e),
         }
+        // From here the file changes: only a clean close vouches for it
+        // again (`writable` removes the record).
         let store = Self::writable(&db)?;
+        store.checked_at.set(Some(last_check.unwrap_or(now)));
         if head.tip().is_none() {
             // An intact database whose chain.head was lost: write it again.
             store.sync_head();
@@ -200,13 +207,26 @@ impl Store {
     /// agent has it open (its `-wal` and `-shm` exist) through the shared
     /// WAL index, so what the agent committed is seen; otherwise as an
     /// immutable file (a read-only connection would leave a `-wal` and
-    /// `-shm` behind). Refuses anything that is not an agent database.
+    /// `-shm` behind). Refuses anything that is not an agent database, or
+    /// whose `quick_check` fails (`verify` and `export` read every bundle;
+    /// checking every page first costs them little).
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Self::read_only(path, true)
+    }
+
+    /// [`Store::open_read_only`] without `quick_check` (`status`, `check`,
+    /// `plan`: a look at a few rows, whose cost must not grow with the
+    /// database). Damage on a page it reads is still an error on that read.
+    pub fn open_to_look(path: &Path) -> Result<Store, StoreError> {
+        Self::read_only(path, false)
+    }
+
+    fn read_only(path: &Path, full: bool) -> Result<Store, StoreError> {
         let in_use =
             [sidecar(path, "-wal"), sidecar(path, "-shm")].iter().all(|p| std::fs::symlink_metadata(p).is_ok());
         let locking = if in_use { Locking::Shared } else { Locking::Immutable };
         let store = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY, locking)?;
-        match store.identify() {
+        match store.identify().and_then(|()| if full { store.quick_check() } else { Ok(()) }) {
             Ok(()) => {}
             Err(Judged::NotOurs(why)) => return Err(StoreError::new(path, why)),
             Err(Judged::Failed(e)) => return Err(e),
@@ -223,8 +243,12 @@ impl Store {
 
     /// The read-write connection of a database judged ours: durability
     /// settings, then migrations (a newer schema is refused).
+    /// Every way here passed a full check or made the file anew; the
+    /// agent's start ([`Store::open_or_recover`]) may say otherwise.
     pub(super) fn writable(path: &Path) -> Result<Store, StoreError> {
+        integrity::forget(path.parent().unwrap_or(Path::new(".")));
         let store = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE, Locking::Shared)?;
+        store.checked_at.set(Some(integrity::now_secs()));
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -270,7 +294,7 @@ fn create_fresh(path: &Path, not_before: Option<i64>) -> Result<(), StoreError> 
         if let Some(t) = not_before {
             store
                 .conn
-                .execute("INSERT INTO state (key, value) VALUES (?1, ?2)", [ORDERS_NOT_BEFORE, &t.to_string()])
+                .exec("INSERT INTO state (key, value) VALUES (?1, ?2)", [ORDERS_NOT_BEFORE, &t.to_string()])
                 .map_err(|e| store.err(e))?;
         }
         let Store { conn, .. } = store;
@@ -280,7 +304,7 @@ fn create_fresh(path: &Path, not_before: Option<i64>) -> Result<(), StoreError> 
         }
         // Read it back: the file alone must be a complete agent database.
         let check = connect(&tmp, OpenFlags::SQLITE_OPEN_READ_ONLY, Locking::Shared)?;
-        let complete = check.identify().is_ok()
+        let complete = check.identify().and_then(|()| check.quick_check()).is_ok()
             && check.user_version().ok() == Some(MIGRATIONS.len() as i64)
             && not_before.is_none_or(|t| check.get_state(ORDERS_NOT_BEFORE).ok().flatten() == Some(t.to_string()));
         drop(check);

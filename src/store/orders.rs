@@ -9,6 +9,7 @@
 //! error); claim an order that is not `queued` (an order runs at most once);
 //! hand back an envelope as trusted (the caller verifies it again).
 
+use super::connection::Cached;
 use super::{Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 
@@ -61,7 +62,7 @@ impl Store {
     /// True if this exact envelope was seen before.
     pub fn envelope_seen(&self, envelope_sha256: &str) -> Result<bool, StoreError> {
         self.conn
-            .query_row("SELECT 1 FROM orders WHERE envelope_sha256 = ?1", [envelope_sha256], |_| Ok(()))
+            .row("SELECT 1 FROM orders WHERE envelope_sha256 = ?1", [envelope_sha256], |_| Ok(()))
             .optional()
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
@@ -71,7 +72,7 @@ impl Store {
     /// was seen before.
     pub fn order_id_seen_with_other_bytes(&self, order_id: &str, envelope_sha256: &str) -> Result<bool, StoreError> {
         self.conn
-            .query_row(
+            .row(
                 "SELECT 1 FROM orders WHERE order_id = ?1 AND envelope_sha256 <> ?2 LIMIT 1",
                 [order_id, envelope_sha256],
                 |_| Ok(()),
@@ -84,7 +85,7 @@ impl Store {
     /// Remembers an envelope (accepted or refused).
     pub fn remember_order(&self, o: &SeenOrder<'_>) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO orders (envelope_sha256, order_id, state, reason, action, keyid, expires_at, envelope, first_seen, keep_until)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![o.envelope_sha256, o.order_id, o.state, o.reason, o.action, o.keyid, o.expires_at, o.envelope, o.now, o.keep_until],
@@ -97,7 +98,7 @@ impl Store {
     pub fn queued_orders(&self) -> Result<Vec<QueuedOrder>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT envelope_sha256, envelope FROM orders WHERE state = 'queued' AND envelope IS NOT NULL ORDER BY first_seen, rowid")
+            .prepare_cached("SELECT envelope_sha256, envelope FROM orders WHERE state = 'queued' AND envelope IS NOT NULL ORDER BY first_seen, rowid")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| Ok(QueuedOrder { envelope_sha256: r.get(0)?, envelope: r.get(1)? }))
@@ -109,7 +110,7 @@ impl Store {
     /// it was not queued (already claimed, finished or refused).
     pub fn claim_order(&self, envelope_sha256: &str) -> Result<bool, StoreError> {
         self.conn
-            .execute(
+            .exec(
                 "UPDATE orders SET state = 'running' WHERE envelope_sha256 = ?1 AND state = 'queued'",
                 [envelope_sha256],
             )
@@ -123,7 +124,7 @@ impl Store {
         let rows = {
             let mut stmt = self
                 .conn
-                .prepare(
+                .prepare_cached(
                     "SELECT envelope_sha256, order_id, action FROM orders WHERE state = 'running'
                      AND envelope_sha256 NOT IN (SELECT envelope FROM journal WHERE closed_ms IS NULL AND envelope IS NOT NULL)",
                 )
@@ -136,7 +137,7 @@ impl Store {
             rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?
         };
         self.conn
-            .execute(
+            .exec(
                 "UPDATE orders SET state = 'failed' WHERE state = 'running'
                  AND envelope_sha256 NOT IN (SELECT envelope FROM journal WHERE closed_ms IS NULL AND envelope IS NOT NULL)",
                 [],
@@ -148,7 +149,7 @@ impl Store {
     /// Moves an order to a new state (`running`, `done`, `failed`, `expired`).
     pub fn set_order_state(&self, envelope_sha256: &str, state: &str) -> Result<(), StoreError> {
         self.conn
-            .execute("UPDATE orders SET state = ?2 WHERE envelope_sha256 = ?1", [envelope_sha256, state])
+            .exec("UPDATE orders SET state = ?2 WHERE envelope_sha256 = ?1", [envelope_sha256, state])
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
@@ -156,7 +157,7 @@ impl Store {
     /// The state of an order by envelope hash.
     pub fn order_state(&self, envelope_sha256: &str) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row("SELECT state FROM orders WHERE envelope_sha256 = ?1", [envelope_sha256], |r| r.get(0))
+            .row("SELECT state FROM orders WHERE envelope_sha256 = ?1", [envelope_sha256], |r| r.get(0))
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -180,7 +181,7 @@ impl Store {
     /// orders are kept until they ran or were recorded as expired.
     pub fn prune_orders(&self, now: i64) -> Result<usize, StoreError> {
         self.conn
-            .execute("DELETE FROM orders WHERE keep_until < ?1 AND state NOT IN ('queued', 'running')", [now])
+            .exec("DELETE FROM orders WHERE keep_until < ?1 AND state NOT IN ('queued', 'running')", [now])
             .map_err(|e| self.err(e))
     }
 }

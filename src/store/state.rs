@@ -10,6 +10,7 @@
 //! the database's value while a newer one waits in memory, or hide any
 //! other error.
 
+use super::connection::Cached;
 use super::{Store, StoreError};
 use rusqlite::OptionalExtension;
 
@@ -20,10 +21,7 @@ impl Store {
         if let Some(v) = self.overlay.borrow().get(key) {
             return Ok(Some(v.clone()));
         }
-        self.conn
-            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))
+        self.conn.row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(|e| self.err(e))
     }
 
     /// Sets a small state value. When the file system is full the value is
