@@ -12,10 +12,11 @@ use crate::config::McpConfig;
 use crate::validate::escaped;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::cell::RefCell;
 use std::fmt;
 use std::net::ToSocketAddrs;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -152,70 +153,205 @@ pub trait Transport {
     }
 }
 
+/// How long one set of TLS connections (and the TLS session tickets the
+/// client keeps) is reused before the client reads its TLS material again
+/// and makes a full handshake: the longest a connection goes on trusting a
+/// server certificate that has meanwhile expired or a CA that was replaced.
+/// See docs/protocol.md, "Connection reuse".
+pub const MAX_CONNECTION_REUSE: Duration = Duration::from_secs(600);
+
 /// The real client.
 #[derive(Debug)]
 pub struct McpClient {
-    agent: ureq::Agent,
-    /// The same configuration without a connection pool, for probes.
-    fresh: ureq::Agent,
+    cfg: McpConfig,
+    /// The pooled agent with the TLS material it was built from.
+    current: RefCell<Pooled>,
     orders_url: String,
     evidence_url: String,
     site_id: String,
     appliance_id: String,
 }
 
+/// One generation of TLS material and the agent that keeps connections
+/// made with it.
+#[derive(Debug)]
+struct Pooled {
+    /// Keeps at most one idle connection (keep-alive) for
+    /// [`MAX_CONNECTION_REUSE`].
+    agent: ureq::Agent,
+    /// What the agent was built from, for a fresh agent (probes).
+    tls: TlsConfig,
+    built: Instant,
+    files: [Option<FileId>; 3],
+}
+
+/// Identity of a TLS file: a replaced (`mv`), rewritten or re-linked file
+/// has another one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+fn file_id(path: &std::path::Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    // The files are read following symlinks (agenix and sops-nix link
+    // them), so their identity is the target's.
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileId {
+        dev: m.dev(),
+        ino: m.ino(),
+        size: m.size(),
+        mtime: (m.mtime(), m.mtime_nsec()),
+        ctime: (m.ctime(), m.ctime_nsec()),
+    })
+}
+
+fn tls_files(cfg: &McpConfig) -> [Option<FileId>; 3] {
+    [file_id(&cfg.ca_file), file_id(&cfg.client_cert_file), file_id(&cfg.client_key_file)]
+}
+
 impl McpClient {
     /// Builds the client: reads the CA, the client certificate chain and
     /// key. Any problem names the config key.
     pub fn new(cfg: &McpConfig, site_id: &str, appliance_id: &str) -> Result<McpClient, SetupError> {
-        let read = |key: &'static str, path: &std::path::Path| {
-            crate::fsutil::read_capped(path, MAX_PEM_BYTES, crate::fsutil::Follow::Symlinks)
-                .map_err(|e| SetupError { key, message: format!("{}: {e}", path.display()) })
-        };
-        let ca_pem = read("mcp.ca_file", &cfg.ca_file)?;
-        let roots = pem_certificates(&ca_pem, "mcp.ca_file", &cfg.ca_file)?;
-        let cert_pem = read("mcp.client_cert_file", &cfg.client_cert_file)?;
-        let chain = pem_certificates(&cert_pem, "mcp.client_cert_file", &cfg.client_cert_file)?;
-        check_private(&cfg.client_key_file).map_err(|message| SetupError { key: "mcp.client_key_file", message })?;
-        let key_pem = read("mcp.client_key_file", &cfg.client_key_file)?;
-        let key = PrivateKey::from_pem(&key_pem).map_err(|e| SetupError {
-            key: "mcp.client_key_file",
-            message: format!("{}: {e}", cfg.client_key_file.display()),
-        })?;
-
-        validate_tls_material(&ca_pem, &cert_pem, &key_pem)?;
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(RootCerts::Specific(Arc::new(roots)))
-            .client_cert(Some(ClientCert::new_with_certs(&chain, key)))
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .build();
-        let connect = Duration::from_secs(cfg.connect_timeout_secs);
-        let whole = Duration::from_secs(cfg.request_timeout_secs);
-        let build = |idle: usize| {
-            let config = ureq::Agent::config_builder()
-                .tls_config(tls.clone())
-                .https_only(true)
-                .proxy(None)
-                .max_redirects(0)
-                .max_redirects_will_error(true)
-                .http_status_as_error(false)
-                .timeout_connect(Some(connect))
-                .timeout_global(Some(whole))
-                .user_agent(format!("compliance-agent/{}", env!("CARGO_PKG_VERSION")))
-                .max_idle_connections(idle)
-                .max_idle_connections_per_host(idle)
-                .build();
-            ureq::Agent::with_parts(config, DefaultConnector::new(), InlineResolver)
-        };
+        let current = Pooled::build(cfg)?;
         Ok(McpClient {
-            agent: build(1),
-            fresh: build(0),
+            cfg: cfg.clone(),
+            current: RefCell::new(current),
             orders_url: format!("{}/api/v1/orders", cfg.base_url),
             evidence_url: format!("{}/api/v1/evidence", cfg.base_url),
             site_id: site_id.to_string(),
             appliance_id: appliance_id.to_string(),
         })
+    }
+
+    /// The pooled agent, rebuilt from the files first when one of the CA,
+    /// client certificate or key file was replaced or changed (a rotation)
+    /// or when [`MAX_CONNECTION_REUSE`] has passed. Dropping the old agent
+    /// closes its connections and forgets its session tickets, so the next
+    /// request makes a full handshake with the new material.
+    fn agent(&self) -> Result<ureq::Agent, McpError> {
+        let files = tls_files(&self.cfg);
+        let mut current = self.current.borrow_mut();
+        if current.files != files || current.built.elapsed() >= MAX_CONNECTION_REUSE {
+            match Pooled::build(&self.cfg) {
+                Ok(next) => {
+                    if current.files != files {
+                        log::info!("mcp: the TLS material changed; new connections use it");
+                    }
+                    *current = next;
+                }
+                Err(e) => {
+                    // Never go on with material that was replaced: the old
+                    // CA or certificate may be the reason for the rotation.
+                    return Err(McpError::Tls(format!("cannot use the new TLS material: {e}")));
+                }
+            }
+        }
+        Ok(current.agent.clone())
+    }
+
+    /// Sends a request; when it fails because the server had closed the
+    /// reused connection (end of file, reset or broken pipe before an
+    /// answer), sends it once more, which takes a new connection, within
+    /// what is left of the request time limit. Both requests are idempotent
+    /// (docs/protocol.md: a re-sent bundle gets the same receipt).
+    fn send<T>(
+        &self,
+        mut call: impl FnMut(&ureq::Agent, Option<Duration>) -> Result<T, ureq::Error>,
+    ) -> Result<T, McpError> {
+        let whole = Duration::from_secs(self.cfg.request_timeout_secs);
+        let started = Instant::now();
+        let agent = self.agent()?;
+        // The first attempt runs with the agent's own limits: a request-level
+        // configuration would make ureq build a new rustls configuration,
+        // without the agent's session cache.
+        match call(&agent, None) {
+            Err(e) if closed_under_us(&e) => {
+                let left = whole.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(classify(e));
+                }
+                log::debug!("mcp: the server closed the kept connection ({e}); trying once on a new one");
+                call(&agent, Some(left)).map_err(classify)
+            }
+            other => other.map_err(classify),
+        }
+    }
+}
+
+impl Pooled {
+    fn build(cfg: &McpConfig) -> Result<Pooled, SetupError> {
+        // Identity first: a file replaced while it is read is read again
+        // at the next request.
+        let files = tls_files(cfg);
+        let tls = tls_config(cfg)?;
+        let agent = ureq_agent(cfg, &tls, 1);
+        Ok(Pooled { agent, tls, built: Instant::now(), files })
+    }
+}
+
+/// Reads and checks the CA, client certificate chain and key.
+fn tls_config(cfg: &McpConfig) -> Result<TlsConfig, SetupError> {
+    let read = |key: &'static str, path: &std::path::Path| {
+        crate::fsutil::read_capped(path, MAX_PEM_BYTES, crate::fsutil::Follow::Symlinks)
+            .map_err(|e| SetupError { key, message: format!("{}: {e}", path.display()) })
+    };
+    let ca_pem = read("mcp.ca_file", &cfg.ca_file)?;
+    let roots = pem_certificates(&ca_pem, "mcp.ca_file", &cfg.ca_file)?;
+    let cert_pem = read("mcp.client_cert_file", &cfg.client_cert_file)?;
+    let chain = pem_certificates(&cert_pem, "mcp.client_cert_file", &cfg.client_cert_file)?;
+    check_private(&cfg.client_key_file).map_err(|message| SetupError { key: "mcp.client_key_file", message })?;
+    let key_pem = read("mcp.client_key_file", &cfg.client_key_file)?;
+    let key = PrivateKey::from_pem(&key_pem).map_err(|e| SetupError {
+        key: "mcp.client_key_file",
+        message: format!("{}: {e}", cfg.client_key_file.display()),
+    })?;
+
+    validate_tls_material(&ca_pem, &cert_pem, &key_pem)?;
+    Ok(TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::Specific(Arc::new(roots)))
+        .client_cert(Some(ClientCert::new_with_certs(&chain, key)))
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .build())
+}
+
+/// An agent on `tls`; `idle` connections kept (0: every request on a new
+/// connection).
+fn ureq_agent(cfg: &McpConfig, tls: &TlsConfig, idle: usize) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .tls_config(tls.clone())
+        .https_only(true)
+        .proxy(None)
+        .max_redirects(0)
+        .max_redirects_will_error(true)
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(cfg.connect_timeout_secs)))
+        .timeout_global(Some(Duration::from_secs(cfg.request_timeout_secs)))
+        .user_agent(format!("compliance-agent/{}", env!("CARGO_PKG_VERSION")))
+        .max_idle_connections(idle)
+        .max_idle_connections_per_host(idle)
+        .max_idle_age(MAX_CONNECTION_REUSE)
+        .build();
+    ureq::Agent::with_parts(config, DefaultConnector::new(), InlineResolver)
+}
+
+/// The request failed because the server closed a connection it had kept
+/// (it timed out its idle connection just as we sent): the connection, not
+/// the server, is gone. A refused or timed-out connect is not this.
+fn closed_under_us(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    match e {
+        ureq::Error::Io(io) => {
+            io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).is_none()
+                && matches!(io.kind(), K::UnexpectedEof | K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted)
+        }
+        _ => false,
     }
 }
 
@@ -280,25 +416,32 @@ fn check_private(path: &std::path::Path) -> Result<(), String> {
 
 impl Transport for McpClient {
     fn fetch_orders(&self) -> Result<Vec<Vec<u8>>, McpError> {
-        let mut resp = self
-            .agent
-            .get(&self.orders_url)
-            .query("site_id", &self.site_id)
-            .query("appliance_id", &self.appliance_id)
-            .header("Accept", "application/json")
-            .call()
-            .map_err(classify)?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(McpError::Status(status));
-        }
-        let body = resp.body_mut().with_config().limit(MAX_ORDERS_BYTES).read_to_vec().map_err(classify)?;
+        let body = self.send(|agent, limit| {
+            let mut req = agent
+                .get(&self.orders_url)
+                .query("site_id", &self.site_id)
+                .query("appliance_id", &self.appliance_id)
+                .header("Accept", "application/json");
+            if let Some(limit) = limit {
+                req = req.config().timeout_global(Some(limit)).build();
+            }
+            let mut resp = req.call()?;
+            let status = resp.status().as_u16();
+            if status != 200 {
+                return Ok(Err(McpError::Status(status)));
+            }
+            resp.body_mut().with_config().limit(MAX_ORDERS_BYTES).read_to_vec().map(Ok)
+        })??;
         parse_orders(&body)
     }
 
+    /// A new agent each time, without a pool and without session tickets:
+    /// a new TCP connection and a full handshake, which is what proves a
+    /// changed firewall still lets the MCP be reached.
     fn probe(&self) -> Result<(), McpError> {
-        let mut resp = self
-            .fresh
+        let tls = self.agent().map(|_| self.current.borrow().tls.clone())?;
+        let fresh = ureq_agent(&self.cfg, &tls, 0);
+        let mut resp = fresh
             .get(&self.orders_url)
             .query("site_id", &self.site_id)
             .query("appliance_id", &self.appliance_id)
@@ -314,18 +457,29 @@ impl Transport for McpClient {
 
     fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError> {
         let body = serde_json::to_vec(items).map_err(|e| McpError::Malformed(format!("cannot encode request: {e}")))?;
-        let mut resp = self
-            .agent
-            .post(&self.evidence_url)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .send(&body[..])
-            .map_err(classify)?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(McpError::Status(status));
-        }
-        let reply = resp.body_mut().with_config().limit(MAX_RECEIPTS_BYTES).read_to_vec().map_err(classify)?;
+        self.post_body(&body)
+    }
+}
+
+impl McpClient {
+    /// Posts a request body already encoded as the evidence request (a
+    /// JSON array of items, docs/protocol.md); returns the receipts.
+    pub fn post_body(&self, body: &[u8]) -> Result<Vec<Receipt>, McpError> {
+        let reply = self.send(|agent, limit| {
+            let mut req = agent
+                .post(&self.evidence_url)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json");
+            if let Some(limit) = limit {
+                req = req.config().timeout_global(Some(limit)).build();
+            }
+            let mut resp = req.send(body)?;
+            let status = resp.status().as_u16();
+            if status != 200 {
+                return Ok(Err(McpError::Status(status)));
+            }
+            resp.body_mut().with_config().limit(MAX_RECEIPTS_BYTES).read_to_vec().map(Ok)
+        })??;
         parse_receipts(&reply)
     }
 }
