@@ -105,7 +105,7 @@ impl fmt::Display for SetupError {
 }
 
 /// One bundle as posted (an item of `POST /api/v1/evidence`, docs/protocol.md).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvidenceItem {
     /// The bundle's id.
     pub bundle_id: String,
@@ -146,6 +146,15 @@ pub trait Transport {
     fn fetch_orders(&self) -> Result<Vec<Vec<u8>>, McpError>;
     /// Posts bundles; returns the receipts.
     fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError>;
+    /// Posts a request body already encoded as the JSON array of items
+    /// (`evidence::flush::request_body`); returns the receipts. The real
+    /// client sends it as it is; the default decodes it for
+    /// [`Transport::post_evidence`].
+    fn post_evidence_body(&self, body: &[u8]) -> Result<Vec<Receipt>, McpError> {
+        let items: Vec<EvidenceItem> =
+            serde_json::from_slice(body).map_err(|e| McpError::Malformed(format!("cannot decode request: {e}")))?;
+        self.post_evidence(&items)
+    }
     /// Checks that the MCP answers on a fresh connection (health checks
     /// after a firewall change or a rebuild).
     fn probe(&self) -> Result<(), McpError> {
@@ -457,14 +466,10 @@ impl Transport for McpClient {
 
     fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError> {
         let body = serde_json::to_vec(items).map_err(|e| McpError::Malformed(format!("cannot encode request: {e}")))?;
-        self.post_body(&body)
+        self.post_evidence_body(&body)
     }
-}
 
-impl McpClient {
-    /// Posts a request body already encoded as the evidence request (a
-    /// JSON array of items, docs/protocol.md); returns the receipts.
-    pub fn post_body(&self, body: &[u8]) -> Result<Vec<Receipt>, McpError> {
+    fn post_evidence_body(&self, body: &[u8]) -> Result<Vec<Receipt>, McpError> {
         let reply = self.send(|agent, limit| {
             let mut req = agent
                 .post(&self.evidence_url)
