@@ -3,10 +3,14 @@
 //! Owns: the HTTPS agent (ureq on rustls with the ring provider), reading
 //! the CA, client certificate and key, `GET /api/v1/orders` and
 //! `POST /api/v1/evidence`, and classifying every failure (dns, connect,
-//! tls, timeout, http status, body too large, malformed).
+//! tls, timeout, http status, body too large, malformed). One connection
+//! is kept between requests ([`MAX_CONNECTION_REUSE`], docs/protocol.md
+//! "Connection reuse").
 //! Must never: trust a root that is not the configured CA, follow a
-//! redirect, use a proxy from the environment, read an unbounded body, or
-//! spawn a thread (name resolution is done inline; see [`InlineResolver`]).
+//! redirect, use a proxy from the environment, read an unbounded body,
+//! spawn a thread (name resolution is done inline; see [`InlineResolver`]),
+//! keep using a connection or session after its TLS files changed, or
+//! probe over a kept connection.
 
 use crate::config::McpConfig;
 use crate::validate::escaped;
