@@ -20,8 +20,11 @@ pub use super::export::{
 use crate::keys::{fingerprint, public_key_pem};
 use crate::store::Store;
 use ed25519_compact::{PublicKey, Signature};
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+
+mod fields;
+pub use fields::raw_signature_and_hash;
+use fields::{is_hex_of, Fields};
 
 /// One bundle to check, from a database row or a pair of files.
 #[derive(Debug)]
@@ -50,52 +53,6 @@ impl Item {
             self.origin.clone()
         }
     }
-}
-
-/// The header fields verification reads, borrowed from the bundle bytes
-/// where JSON escaping allows (no allocation per bundle for them).
-#[derive(serde::Deserialize)]
-struct Fields<'a> {
-    #[serde(borrow)]
-    schema: Cow<'a, str>,
-    #[serde(borrow)]
-    bundle_id: Cow<'a, str>,
-    seq: u64,
-    #[serde(borrow)]
-    prev_sha256: Cow<'a, str>,
-    #[serde(borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default)]
-    prune: Option<Prune>,
-    #[serde(default, borrow)]
-    site_id: Cow<'a, str>,
-    #[serde(default, borrow)]
-    appliance_id: Cow<'a, str>,
-    #[serde(default, borrow)]
-    started_at: Cow<'a, str>,
-    #[serde(default, borrow)]
-    finished_at: Cow<'a, str>,
-    #[serde(default)]
-    rotation: Option<Rotation>,
-}
-
-/// True when `text` is the lowercase hex of `hash` (what the agent writes).
-fn is_hex_of(text: &str, hash: &[u8; 32]) -> bool {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let t = text.as_bytes();
-    t.len() == 64
-        && hash
-            .iter()
-            .zip(t.chunks_exact(2))
-            .all(|(b, pair)| pair[0] == DIGITS[usize::from(b >> 4)] && pair[1] == DIGITS[usize::from(b & 15)])
-}
-
-/// The work `evidence verify` cannot avoid for one bundle, and nothing
-/// else: the Ed25519 signature check and the SHA-256 of the bytes (the
-/// chain link). `cargo bench` measures its rate beside [`verify_db`]'s.
-pub fn raw_signature_and_hash(key: &PublicKey, bytes: &[u8], signature: &[u8]) -> (bool, [u8; 32]) {
-    let ok = Signature::from_slice(signature).is_ok_and(|s| key.verify(bytes, &s).is_ok());
-    (ok, crate::encoding::sha256(bytes))
 }
 
 /// Where the chain's key changed: a `key_rotation` bundle signed by the
@@ -546,32 +503,4 @@ pub const PUBLIC_KEY_STATE: &str = "evidence.public_key_pem";
 /// The PEM the agent records for `key`.
 pub fn public_pem(key: &PublicKey) -> String {
     public_key_pem(key)
-}
-
-#[cfg(test)]
-mod hot_path_tests {
-    use super::*;
-
-    #[test]
-    fn hex_comparison_is_exact_and_lowercase() {
-        let h = crate::encoding::sha256(b"abc");
-        let hex = crate::encoding::hex(&h);
-        assert!(is_hex_of(&hex, &h));
-        assert!(!is_hex_of(&hex.to_uppercase(), &h));
-        assert!(!is_hex_of(&hex[..63], &h));
-        assert!(!is_hex_of(&format!("{hex}0"), &h));
-        let mut other = hex.into_bytes();
-        other[63] = if other[63] == b'0' { b'1' } else { b'0' };
-        assert!(!is_hex_of(std::str::from_utf8(&other).unwrap(), &h));
-    }
-
-    #[test]
-    fn raw_check_is_signature_and_hash() {
-        let key = crate::keys::SigningKey::from_seed([3; 32]);
-        let sig = key.sign(b"bundle");
-        let pk = key.public();
-        assert_eq!(raw_signature_and_hash(&pk, b"bundle", &sig), (true, crate::encoding::sha256(b"bundle")));
-        assert!(!raw_signature_and_hash(&pk, b"bundlf", &sig).0);
-        assert!(!raw_signature_and_hash(&pk, b"bundle", &[0; 63]).0);
-    }
 }
