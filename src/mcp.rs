@@ -3,26 +3,30 @@
 //! Owns: the HTTPS agent (ureq on rustls with the ring provider), reading
 //! the CA, client certificate and key, `GET /api/v1/orders` and
 //! `POST /api/v1/evidence`, and classifying every failure (dns, connect,
-//! tls, timeout, http status, body too large, malformed).
+//! tls, timeout, http status, body too large, malformed). One connection
+//! is kept between requests ([`MAX_CONNECTION_REUSE`], docs/protocol.md
+//! "Connection reuse").
 //! Must never: trust a root that is not the configured CA, follow a
-//! redirect, use a proxy from the environment, read an unbounded body, or
-//! spawn a thread (name resolution is done inline; see [`InlineResolver`]).
+//! redirect, use a proxy from the environment, read an unbounded body,
+//! spawn a thread (name resolution is done inline; see [`InlineResolver`]),
+//! keep using a connection or session after its TLS files changed, or
+//! probe over a kept connection.
 
 use crate::config::McpConfig;
 use crate::validate::escaped;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::cell::RefCell;
 use std::fmt;
 use std::net::ToSocketAddrs;
-use std::sync::Arc;
-use std::time::Duration;
-use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+use std::time::{Duration, Instant};
+use tls::{tls_config, tls_files, ureq_agent, FileId};
+use ureq::tls::TlsConfig;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::NextTimeout;
 
-/// Largest CA, certificate or key file read (a chain of a few certificates
-/// is a few KiB).
-const MAX_PEM_BYTES: u64 = 1 << 20;
+mod tls;
+
 /// Largest orders response read.
 pub const MAX_ORDERS_BYTES: u64 = 1 << 20;
 /// Most envelopes in one orders response.
@@ -104,7 +108,7 @@ impl fmt::Display for SetupError {
 }
 
 /// One bundle as posted (an item of `POST /api/v1/evidence`, docs/protocol.md).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvidenceItem {
     /// The bundle's id.
     pub bundle_id: String,
@@ -145,6 +149,15 @@ pub trait Transport {
     fn fetch_orders(&self) -> Result<Vec<Vec<u8>>, McpError>;
     /// Posts bundles; returns the receipts.
     fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError>;
+    /// Posts a request body already encoded as the JSON array of items
+    /// (`evidence::flush::request_body`); returns the receipts. The real
+    /// client sends it as it is; the default decodes it for
+    /// [`Transport::post_evidence`].
+    fn post_evidence_body(&self, body: &[u8]) -> Result<Vec<Receipt>, McpError> {
+        let items: Vec<EvidenceItem> =
+            serde_json::from_slice(body).map_err(|e| McpError::Malformed(format!("cannot decode request: {e}")))?;
+        self.post_evidence(&items)
+    }
     /// Checks that the MCP answers on a fresh connection (health checks
     /// after a firewall change or a rebuild).
     fn probe(&self) -> Result<(), McpError> {
@@ -152,153 +165,161 @@ pub trait Transport {
     }
 }
 
+/// How long one set of TLS connections (and the TLS session tickets the
+/// client keeps) is reused before the client reads its TLS material again
+/// and makes a full handshake: the longest a connection goes on trusting a
+/// server certificate that has meanwhile expired or a CA that was replaced.
+/// See docs/protocol.md, "Connection reuse".
+pub const MAX_CONNECTION_REUSE: Duration = Duration::from_secs(600);
+
 /// The real client.
 #[derive(Debug)]
 pub struct McpClient {
-    agent: ureq::Agent,
-    /// The same configuration without a connection pool, for probes.
-    fresh: ureq::Agent,
+    cfg: McpConfig,
+    /// The pooled agent with the TLS material it was built from.
+    current: RefCell<Pooled>,
     orders_url: String,
     evidence_url: String,
     site_id: String,
     appliance_id: String,
 }
 
+/// One generation of TLS material and the agent that keeps connections
+/// made with it.
+#[derive(Debug)]
+struct Pooled {
+    /// Keeps at most one idle connection (keep-alive) for
+    /// [`MAX_CONNECTION_REUSE`].
+    agent: ureq::Agent,
+    /// What the agent was built from, for a fresh agent (probes).
+    tls: TlsConfig,
+    built: Instant,
+    files: [Option<FileId>; 3],
+}
+
 impl McpClient {
     /// Builds the client: reads the CA, the client certificate chain and
     /// key. Any problem names the config key.
     pub fn new(cfg: &McpConfig, site_id: &str, appliance_id: &str) -> Result<McpClient, SetupError> {
-        let read = |key: &'static str, path: &std::path::Path| {
-            crate::fsutil::read_capped(path, MAX_PEM_BYTES, crate::fsutil::Follow::Symlinks)
-                .map_err(|e| SetupError { key, message: format!("{}: {e}", path.display()) })
-        };
-        let ca_pem = read("mcp.ca_file", &cfg.ca_file)?;
-        let roots = pem_certificates(&ca_pem, "mcp.ca_file", &cfg.ca_file)?;
-        let cert_pem = read("mcp.client_cert_file", &cfg.client_cert_file)?;
-        let chain = pem_certificates(&cert_pem, "mcp.client_cert_file", &cfg.client_cert_file)?;
-        check_private(&cfg.client_key_file).map_err(|message| SetupError { key: "mcp.client_key_file", message })?;
-        let key_pem = read("mcp.client_key_file", &cfg.client_key_file)?;
-        let key = PrivateKey::from_pem(&key_pem).map_err(|e| SetupError {
-            key: "mcp.client_key_file",
-            message: format!("{}: {e}", cfg.client_key_file.display()),
-        })?;
-
-        validate_tls_material(&ca_pem, &cert_pem, &key_pem)?;
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(RootCerts::Specific(Arc::new(roots)))
-            .client_cert(Some(ClientCert::new_with_certs(&chain, key)))
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .build();
-        let connect = Duration::from_secs(cfg.connect_timeout_secs);
-        let whole = Duration::from_secs(cfg.request_timeout_secs);
-        let build = |idle: usize| {
-            let config = ureq::Agent::config_builder()
-                .tls_config(tls.clone())
-                .https_only(true)
-                .proxy(None)
-                .max_redirects(0)
-                .max_redirects_will_error(true)
-                .http_status_as_error(false)
-                .timeout_connect(Some(connect))
-                .timeout_global(Some(whole))
-                .user_agent(format!("compliance-agent/{}", env!("CARGO_PKG_VERSION")))
-                .max_idle_connections(idle)
-                .max_idle_connections_per_host(idle)
-                .build();
-            ureq::Agent::with_parts(config, DefaultConnector::new(), InlineResolver)
-        };
+        let current = Pooled::build(cfg)?;
         Ok(McpClient {
-            agent: build(1),
-            fresh: build(0),
+            cfg: cfg.clone(),
+            current: RefCell::new(current),
             orders_url: format!("{}/api/v1/orders", cfg.base_url),
             evidence_url: format!("{}/api/v1/evidence", cfg.base_url),
             site_id: site_id.to_string(),
             appliance_id: appliance_id.to_string(),
         })
     }
+
+    /// The pooled agent, rebuilt from the files first when one of the CA,
+    /// client certificate or key file was replaced or changed (a rotation)
+    /// or when [`MAX_CONNECTION_REUSE`] has passed. Dropping the old agent
+    /// closes its connections and forgets its session tickets, so the next
+    /// request makes a full handshake with the new material.
+    fn agent(&self) -> Result<ureq::Agent, McpError> {
+        let files = tls_files(&self.cfg);
+        let mut current = self.current.borrow_mut();
+        if current.files != files || current.built.elapsed() >= MAX_CONNECTION_REUSE {
+            match Pooled::build(&self.cfg) {
+                Ok(next) => {
+                    if current.files != files {
+                        log::info!("mcp: the TLS material changed; new connections use it");
+                    }
+                    *current = next;
+                }
+                Err(e) => {
+                    // Never go on with material that was replaced: the old
+                    // CA or certificate may be the reason for the rotation.
+                    return Err(McpError::Tls(format!("cannot use the new TLS material: {e}")));
+                }
+            }
+        }
+        Ok(current.agent.clone())
+    }
+
+    /// Sends a request; when it fails because the server had closed the
+    /// reused connection (end of file, reset or broken pipe before an
+    /// answer), sends it once more, which takes a new connection, within
+    /// what is left of the request time limit. Both requests are idempotent
+    /// (docs/protocol.md: a re-sent bundle gets the same receipt).
+    fn send<T>(
+        &self,
+        mut call: impl FnMut(&ureq::Agent, Option<Duration>) -> Result<T, ureq::Error>,
+    ) -> Result<T, McpError> {
+        let whole = Duration::from_secs(self.cfg.request_timeout_secs);
+        let started = Instant::now();
+        let agent = self.agent()?;
+        // The first attempt runs with the agent's own limits: a request-level
+        // configuration would make ureq build a new rustls configuration,
+        // without the agent's session cache.
+        match call(&agent, None) {
+            Err(e) if closed_under_us(&e) => {
+                let left = whole.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(classify(e));
+                }
+                log::debug!("mcp: the server closed the kept connection ({e}); trying once on a new one");
+                call(&agent, Some(left)).map_err(classify)
+            }
+            other => other.map_err(classify),
+        }
+    }
 }
 
-/// The certificates in a PEM file; none is an error naming the config key.
-fn pem_certificates(
-    pem: &[u8],
-    key: &'static str,
-    path: &std::path::Path,
-) -> Result<Vec<Certificate<'static>>, SetupError> {
-    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(pem)
-        .filter_map(|item| match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-            _ => None,
-        })
-        .collect();
-    if certs.is_empty() {
-        return Err(SetupError { key, message: format!("{}: no PEM certificate found", path.display()) });
+impl Pooled {
+    fn build(cfg: &McpConfig) -> Result<Pooled, SetupError> {
+        // Identity first: a file replaced while it is read is read again
+        // at the next request.
+        let files = tls_files(cfg);
+        let tls = tls_config(cfg)?;
+        let agent = ureq_agent(cfg, &tls, 1);
+        Ok(Pooled { agent, tls, built: Instant::now(), files })
     }
-    Ok(certs)
 }
 
-/// Builds the rustls client configuration once, so that a key that does not
-/// match its certificate, an unsupported key type or an unusable CA is a
-/// configuration error at start-up (exit 78). ureq would only build it at
-/// the first connection, and it treats a failure there as a bug (panic).
-fn validate_tls_material(ca_pem: &[u8], cert_pem: &[u8], key_pem: &[u8]) -> Result<(), SetupError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(ca_pem) {
-        let c = c.map_err(|e| SetupError { key: "mcp.ca_file", message: format!("bad PEM: {e}") })?;
-        roots
-            .add(c)
-            .map_err(|e| SetupError { key: "mcp.ca_file", message: format!("unusable CA certificate: {e}") })?;
+/// The request failed because the server closed a connection it had kept
+/// (it timed out its idle connection just as we sent): the connection, not
+/// the server, is gone. A refused or timed-out connect is not this.
+fn closed_under_us(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    match e {
+        ureq::Error::Io(io) => {
+            io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).is_none()
+                && matches!(io.kind(), K::UnexpectedEof | K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted)
+        }
+        _ => false,
     }
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
-        .collect::<Result<_, _>>()
-        .map_err(|e| SetupError { key: "mcp.client_cert_file", message: format!("bad PEM: {e}") })?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem)
-        .map_err(|e| SetupError { key: "mcp.client_key_file", message: format!("bad PEM private key: {e}") })?;
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| SetupError { key: "mcp", message: format!("TLS setup: {e}") })?
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .map_err(|e| SetupError {
-            key: "mcp.client_key_file",
-            message: format!("the client key does not match the certificate or is not supported: {e}"),
-        })?;
-    Ok(())
-}
-
-fn check_private(path: &std::path::Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(format!("{}: mode {mode:04o} lets group or others read the key; run `chmod 600`", path.display()));
-    }
-    Ok(())
 }
 
 impl Transport for McpClient {
     fn fetch_orders(&self) -> Result<Vec<Vec<u8>>, McpError> {
-        let mut resp = self
-            .agent
-            .get(&self.orders_url)
-            .query("site_id", &self.site_id)
-            .query("appliance_id", &self.appliance_id)
-            .header("Accept", "application/json")
-            .call()
-            .map_err(classify)?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(McpError::Status(status));
-        }
-        let body = resp.body_mut().with_config().limit(MAX_ORDERS_BYTES).read_to_vec().map_err(classify)?;
+        let body = self.send(|agent, limit| {
+            let mut req = agent
+                .get(&self.orders_url)
+                .query("site_id", &self.site_id)
+                .query("appliance_id", &self.appliance_id)
+                .header("Accept", "application/json");
+            if let Some(limit) = limit {
+                req = req.config().timeout_global(Some(limit)).build();
+            }
+            let mut resp = req.call()?;
+            let status = resp.status().as_u16();
+            if status != 200 {
+                return Ok(Err(McpError::Status(status)));
+            }
+            resp.body_mut().with_config().limit(MAX_ORDERS_BYTES).read_to_vec().map(Ok)
+        })??;
         parse_orders(&body)
     }
 
+    /// A new agent each time, without a pool and without session tickets:
+    /// a new TCP connection and a full handshake, which is what proves a
+    /// changed firewall still lets the MCP be reached.
     fn probe(&self) -> Result<(), McpError> {
-        let mut resp = self
-            .fresh
+        let tls = self.agent().map(|_| self.current.borrow().tls.clone())?;
+        let fresh = ureq_agent(&self.cfg, &tls, 0);
+        let mut resp = fresh
             .get(&self.orders_url)
             .query("site_id", &self.site_id)
             .query("appliance_id", &self.appliance_id)
@@ -314,18 +335,25 @@ impl Transport for McpClient {
 
     fn post_evidence(&self, items: &[EvidenceItem]) -> Result<Vec<Receipt>, McpError> {
         let body = serde_json::to_vec(items).map_err(|e| McpError::Malformed(format!("cannot encode request: {e}")))?;
-        let mut resp = self
-            .agent
-            .post(&self.evidence_url)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .send(&body[..])
-            .map_err(classify)?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(McpError::Status(status));
-        }
-        let reply = resp.body_mut().with_config().limit(MAX_RECEIPTS_BYTES).read_to_vec().map_err(classify)?;
+        self.post_evidence_body(&body)
+    }
+
+    fn post_evidence_body(&self, body: &[u8]) -> Result<Vec<Receipt>, McpError> {
+        let reply = self.send(|agent, limit| {
+            let mut req = agent
+                .post(&self.evidence_url)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json");
+            if let Some(limit) = limit {
+                req = req.config().timeout_global(Some(limit)).build();
+            }
+            let mut resp = req.send(body)?;
+            let status = resp.status().as_u16();
+            if status != 200 {
+                return Ok(Err(McpError::Status(status)));
+            }
+            resp.body_mut().with_config().limit(MAX_RECEIPTS_BYTES).read_to_vec().map(Ok)
+        })??;
         parse_receipts(&reply)
     }
 }

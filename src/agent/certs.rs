@@ -22,6 +22,19 @@ pub(super) struct Watched {
     key: &'static str,
     path: PathBuf,
     cert: CertInfo,
+    /// The file's identity when it was read: a replaced certificate (a
+    /// rotation) is read again.
+    id: Option<FileId>,
+}
+
+/// Device, inode, size and change time (following symlinks, as the file
+/// is read).
+type FileId = (u64, u64, u64, i64, i64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.dev(), m.ino(), m.size(), m.ctime(), m.ctime_nsec()))
 }
 
 /// The certificates to watch: the leaf of the client chain and the CA
@@ -35,10 +48,11 @@ pub(super) fn watched(config: &crate::config::Config) -> Vec<Watched> {
     ]
     .into_iter()
     .filter_map(|(role, key, path, ca_file)| {
+        let id = file_id(path);
         let pem = crate::fsutil::read_capped(path, 1 << 20, crate::fsutil::Follow::Symlinks).ok()?;
         let certs = crate::x509::parse_pem_certs(&pem).ok()?;
         let cert = crate::x509::principal(&certs, ca_file)?.clone();
-        Some(Watched { role, key, path: path.clone(), cert })
+        Some(Watched { role, key, path: path.clone(), cert, id })
     })
     .collect()
 }
@@ -68,6 +82,12 @@ pub(super) fn stage(cert: &CertInfo, now: i64, warn_days: u64) -> Stage {
 impl Agent {
     /// Raises a `cert_expiry` alert once per certificate and stage.
     pub(super) fn watch_certificates(&mut self, cycle: &mut Cycle) {
+        // A rotated certificate (the MCP client reconnects with it at once,
+        // docs/protocol.md) is the one to watch from now on.
+        let rotated = self.certs.iter().any(|w| file_id(&w.path) != w.id);
+        if rotated {
+            self.certs = watched(&self.config);
+        }
         let now_ms = self.clock.now_ms();
         let now = now_ms.div_euclid(1000);
         for w in &self.certs {

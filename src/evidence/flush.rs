@@ -10,9 +10,11 @@
 //! flooding the server or delaying the loop.
 
 use super::receipts::ReceiptCheck;
-use crate::encoding::base64_encode;
+use crate::encoding::base64_encode_into;
 use crate::exec::{Heartbeat, NoHeartbeat};
-use crate::mcp::{EvidenceItem, McpError, Transport};
+#[cfg(doc)]
+use crate::mcp::EvidenceItem;
+use crate::mcp::{McpError, Transport};
 use crate::store::{Store, StoreError, StoredBundle};
 use std::time::{Duration, Instant};
 
@@ -135,19 +137,12 @@ pub fn flush_checked(
         }
         let batch = fit_batch(&candidates);
         after = batch.last().map_or(after, |b| b.seq);
-        let items: Vec<EvidenceItem> = batch
-            .iter()
-            .map(|b| EvidenceItem {
-                bundle_id: b.bundle_id.clone(),
-                bundle: base64_encode(&b.bytes),
-                signature: base64_encode(&b.signature),
-            })
-            .collect();
+        let body = request_body(batch);
         heartbeat.beat();
         crate::crashpoint::hit("flush-before-post");
         report.batches += 1;
         sent += batch.len();
-        match mcp.post_evidence(&items) {
+        match mcp.post_evidence_body(&body) {
             Err(e) => {
                 record_failure(store, limits, now_ms)?;
                 store.set_state(LAST_ERROR_CLASS, e.class())?;
@@ -156,8 +151,11 @@ pub fn flush_checked(
             }
             Ok(got) => {
                 crate::crashpoint::hit("flush-after-post");
-                for r in got {
-                    if !batch.iter().any(|b| b.bundle_id == r.bundle_id) {
+                for (i, r) in got.into_iter().enumerate() {
+                    // Receipts usually come in the order of the items.
+                    let ours = batch.get(i).is_some_and(|b| b.bundle_id == r.bundle_id)
+                        || batch.iter().any(|b| b.bundle_id == r.bundle_id);
+                    if !ours {
                         continue;
                     }
                     if let Err(why) = receipts.verify(&r) {
@@ -192,6 +190,44 @@ pub fn flush_checked(
         }
     }
     Ok(report)
+}
+
+/// The request body of `POST /api/v1/evidence` for `batch`: the JSON array
+/// of items (docs/protocol.md), written straight into one buffer — the
+/// base64 of each bundle goes into the body, not into a string first — and
+/// byte for byte what serialising [`EvidenceItem`]s gives.
+pub fn request_body(batch: &[StoredBundle]) -> Vec<u8> {
+    let size: usize =
+        batch.iter().map(|b| (b.bytes.len() + b.signature.len()).div_ceil(3) * 4 + b.bundle_id.len() + 52).sum();
+    let mut body = Vec::with_capacity(size + 2);
+    body.push(b'[');
+    for (i, b) in batch.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"{\"bundle_id\":");
+        json_string(&mut body, &b.bundle_id);
+        body.extend_from_slice(b",\"bundle\":\"");
+        base64_encode_into(&b.bytes, &mut body);
+        body.extend_from_slice(b"\",\"signature\":\"");
+        base64_encode_into(&b.signature, &mut body);
+        body.extend_from_slice(b"\"}");
+    }
+    body.push(b']');
+    body
+}
+
+/// Appends `s` as a JSON string. Bundle ids are ULID-like and need no
+/// escaping; anything else goes through serde_json's escaping.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|c| c.is_ascii_graphic() && c != b'"' && c != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let escaped = serde_json::Value::String(s.to_string()).to_string();
+        out.extend_from_slice(escaped.as_bytes());
+    }
 }
 
 /// The longest prefix of `candidates` whose request body stays under the
@@ -229,6 +265,35 @@ pub fn backoff(failures: u32, initial: Duration, max: Duration, random: u64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_body_is_the_serialised_items() {
+        let bundle = |seq: u64, id: &str, bytes: &[u8]| StoredBundle {
+            seq,
+            bundle_id: id.to_string(),
+            kind: "cycle".into(),
+            sha256: crate::encoding::sha256_hex(bytes),
+            bytes: bytes.to_vec(),
+            signature: vec![seq as u8; 64],
+            created_ms: 0,
+            pushed_ms: None,
+        };
+        let batch = [
+            bundle(1, "01JD0000000000000000000001", b"{\"seq\":1}"),
+            bundle(2, "odd \"id\"\\\u{7}é", b"x"),
+            bundle(3, "", b""),
+        ];
+        let items: Vec<crate::mcp::EvidenceItem> = batch
+            .iter()
+            .map(|b| crate::mcp::EvidenceItem {
+                bundle_id: b.bundle_id.clone(),
+                bundle: crate::encoding::base64_encode(&b.bytes),
+                signature: crate::encoding::base64_encode(&b.signature),
+            })
+            .collect();
+        assert_eq!(request_body(&batch), serde_json::to_vec(&items).unwrap());
+        assert_eq!(request_body(&[]), b"[]");
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

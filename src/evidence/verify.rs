@@ -12,21 +12,25 @@
 //! be signed and match the first and last bundles present, so a removed
 //! tail is caught. It streams: memory stays flat however long the chain.
 
-use super::bundle::{Header, Prune, Rotation, SCHEMA};
+use super::bundle::{Prune, Rotation, SCHEMA};
 pub use super::export::{
     bundle_file_name, export, export_with, ExportOptions, Exported, Manifest, MANIFEST_FILE, MANIFEST_SCHEMA,
     SEQ_DIGITS,
 };
-use crate::encoding::sha256_hex;
 use crate::keys::{fingerprint, public_key_pem};
 use crate::store::Store;
 use ed25519_compact::{PublicKey, Signature};
 use std::path::{Path, PathBuf};
 
+mod fields;
+pub use fields::raw_signature_and_hash;
+use fields::{is_hex_of, Fields};
+
 /// One bundle to check, from a database row or a pair of files.
 #[derive(Debug)]
 pub struct Item {
-    /// Where it was found (for messages).
+    /// Where it was found (for messages); empty for a database row, which
+    /// messages name by seq and bundle id ([`Item::place`]).
     pub origin: String,
     /// The seq it was stored or named under.
     pub seq: u64,
@@ -36,6 +40,19 @@ pub struct Item {
     pub bytes: Vec<u8>,
     /// Signature bytes.
     pub signature: Vec<u8>,
+}
+
+impl Item {
+    /// Where the bundle was found, for a message (formatted only when there
+    /// is something to say: verification allocates nothing per bundle for
+    /// it).
+    pub fn place(&self) -> String {
+        if self.origin.is_empty() {
+            format!("seq {} ({})", self.seq, self.bundle_id)
+        } else {
+            self.origin.clone()
+        }
+    }
 }
 
 /// Where the chain's key changed: a `key_rotation` bundle signed by the
@@ -112,7 +129,7 @@ pub struct Verifier {
     key: PublicKey,
     given: Vec<PublicKey>,
     started: bool,
-    prev: Option<(u64, String)>,
+    prev: Option<(u64, [u8; 32])>,
     first: Option<(u64, String)>,
     prunes: Vec<Prune>,
     start_explained: Option<(u64, String)>,
@@ -185,91 +202,103 @@ impl Verifier {
             None => (item.seq, item.seq),
             Some((a, _)) => (a, item.seq),
         });
-        let sha = sha256_hex(&item.bytes);
+        let sha = crate::encoding::sha256(&item.bytes);
         let sig_ok = verifies(&self.key);
         if !sig_ok {
             let other = self.given.iter().find(|k| **k != self.key && verifies(k));
             r.problems.push(match other {
                 Some(k) => format!(
                     "{}: signed by key {}, but the chain's key is {} and no key_rotation bundle it signed names the other: the key changed without a rotation",
-                    item.origin,
+                    item.place(),
                     fingerprint(k),
                     fingerprint(&self.key)
                 ),
-                None => format!("{}: signature does not verify with the given public key", item.origin),
+                None => format!("{}: signature does not verify with the given public key", item.place()),
             });
         }
-        match serde_json::from_slice::<Header>(&item.bytes) {
-            Err(e) => r.problems.push(format!("{}: not a bundle: {e}", item.origin)),
+        match serde_json::from_slice::<Fields<'_>>(&item.bytes) {
+            Err(e) => r.problems.push(format!("{}: not a bundle: {e}", item.place())),
             Ok(h) => {
                 if h.schema != SCHEMA {
-                    r.problems.push(format!("{}: schema {:?} is not {SCHEMA}", item.origin, h.schema));
+                    r.problems.push(format!("{}: schema {:?} is not {SCHEMA}", item.place(), h.schema));
                 }
                 if h.seq != item.seq {
-                    r.problems.push(format!("{}: says seq {} but is stored as seq {}", item.origin, h.seq, item.seq));
+                    r.problems.push(format!("{}: says seq {} but is stored as seq {}", item.place(), h.seq, item.seq));
                 }
                 if h.bundle_id != item.bundle_id {
                     r.problems.push(format!(
                         "{}: says bundle_id {} but is stored as {}",
-                        item.origin, h.bundle_id, item.bundle_id
+                        item.place(),
+                        h.bundle_id,
+                        item.bundle_id
                     ));
                 }
-                if !r.site_ids.contains(&h.site_id) {
-                    r.site_ids.push(h.site_id.clone());
+                if !r.site_ids.iter().any(|s| *s == h.site_id) {
+                    r.site_ids.push(h.site_id.to_string());
                 }
-                if !r.appliance_ids.contains(&h.appliance_id) {
-                    r.appliance_ids.push(h.appliance_id.clone());
+                if !r.appliance_ids.iter().any(|a| *a == h.appliance_id) {
+                    r.appliance_ids.push(h.appliance_id.to_string());
                 }
                 // RFC 3339 UTC with milliseconds, as the agent writes them,
                 // order as strings.
                 if !h.started_at.is_empty() && !h.finished_at.is_empty() {
-                    r.time_range = Some(match r.time_range.take() {
-                        None => (h.started_at.clone(), h.finished_at.clone()),
-                        Some((a, b)) => (a.min(h.started_at.clone()), b.max(h.finished_at.clone())),
-                    });
+                    match &mut r.time_range {
+                        None => r.time_range = Some((h.started_at.to_string(), h.finished_at.to_string())),
+                        Some((a, b)) => {
+                            if *h.started_at < **a {
+                                *a = h.started_at.to_string();
+                            }
+                            if *h.finished_at > **b {
+                                *b = h.finished_at.to_string();
+                            }
+                        }
+                    }
                 }
                 match &self.prev {
                     Some((pseq, psha)) => {
                         if item.seq <= *pseq {
                             r.problems.push(format!(
                                 "{}: seq {} repeats or goes backwards after {pseq}",
-                                item.origin, item.seq
+                                item.place(),
+                                item.seq
                             ));
                         } else if item.seq != pseq + 1 {
                             r.problems.push(format!(
                                 "{}: bundles {}..={} are missing",
-                                item.origin,
+                                item.place(),
                                 pseq + 1,
                                 item.seq - 1
                             ));
-                        } else if h.prev_sha256 != *psha {
+                        } else if !is_hex_of(&h.prev_sha256, psha) {
                             r.problems.push(format!(
-                                "{}: prev_sha256 {} is not the hash of seq {pseq} ({psha}): a bundle was changed, removed or reordered",
-                                item.origin, h.prev_sha256
+                                "{}: prev_sha256 {} is not the hash of seq {pseq} ({}): a bundle was changed, removed or reordered",
+                                item.place(),
+                                h.prev_sha256,
+                                crate::encoding::hex(psha)
                             ));
                         }
                     }
                     None => {
                         if item.seq == 1 && h.prev_sha256 != "0".repeat(64) {
-                            r.problems.push(format!("{}: seq 1 must have prev_sha256 of 64 zeros", item.origin));
+                            r.problems.push(format!("{}: seq 1 must have prev_sha256 of 64 zeros", item.place()));
                         }
-                        self.first = Some((item.seq, h.prev_sha256.clone()));
+                        self.first = Some((item.seq, h.prev_sha256.to_string()));
                     }
                 }
                 if h.kind == "prune" {
                     match h.prune {
                         Some(p) => self.prunes.push(p),
-                        None => r.problems.push(format!("{}: prune bundle without a prune checkpoint", item.origin)),
+                        None => r.problems.push(format!("{}: prune bundle without a prune checkpoint", item.place())),
                     }
                 }
                 if h.kind == "key_rotation" {
                     match (&h.rotation, sig_ok) {
                         (None, _) => {
-                            r.problems.push(format!("{}: key_rotation bundle without a rotation", item.origin))
+                            r.problems.push(format!("{}: key_rotation bundle without a rotation", item.place()))
                         }
                         (Some(_), false) => r.problems.push(format!(
                             "{}: key_rotation not signed by the chain's key {}: not followed",
-                            item.origin,
+                            item.place(),
                             fingerprint(&self.key)
                         )),
                         (Some(rot), true) => match follow(&self.key, rot) {
@@ -281,7 +310,7 @@ impl Verifier {
                                 });
                                 self.key = new;
                             }
-                            Err(why) => r.problems.push(format!("{}: key_rotation {why}: not followed", item.origin)),
+                            Err(why) => r.problems.push(format!("{}: key_rotation {why}: not followed", item.place())),
                         },
                     }
                 }
@@ -292,7 +321,7 @@ impl Verifier {
 
     /// The last bundle seen: seq and hash.
     pub fn last(&self) -> Option<(u64, String)> {
-        self.prev.clone()
+        self.prev.as_ref().map(|(seq, sha)| (*seq, crate::encoding::hex(sha)))
     }
 
     /// Bundles checked so far, and their first and last seq.
@@ -359,7 +388,7 @@ pub fn verify_db_keys(db: &Path, keys: Vec<PublicKey>) -> Result<Verification, S
     let mut v = Verifier::with_keys(keys);
     each_bundle(&store, |b| {
         v.push(&Item {
-            origin: format!("seq {} ({})", b.seq, b.bundle_id),
+            origin: String::new(),
             seq: b.seq,
             bundle_id: b.bundle_id,
             bytes: b.bytes,

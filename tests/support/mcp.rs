@@ -77,6 +77,19 @@ struct State {
     deliveries: Vec<String>,
     requests: Vec<String>,
     handshake_errors: Vec<String>,
+    /// Keep connections open between requests (HTTP/1.1 keep-alive), each
+    /// on its own thread.
+    keep_alive: bool,
+    /// TCP connections accepted.
+    accepts: usize,
+    /// Of those, TLS handshakes that resumed a session.
+    resumed: usize,
+    /// Bumped by [`McpServer::close_idle`]: open connections close.
+    close_generation: u64,
+    /// Close a reused connection when a request arrives on it, without
+    /// answering (a server timing out the connection just as the request
+    /// comes), this many times.
+    drop_reused: usize,
 }
 
 /// A running test MCP.
@@ -132,6 +145,11 @@ impl McpServer {
             deliveries: Vec::new(),
             requests: Vec::new(),
             handshake_errors: Vec::new(),
+            keep_alive: false,
+            accepts: 0,
+            resumed: 0,
+            close_generation: 0,
+            drop_reused: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -175,6 +193,38 @@ impl McpServer {
     /// Request lines received (`GET /api/v1/orders?...`).
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Keeps connections open after each answer (keep-alive) instead of
+    /// closing them; each connection is served on its own thread.
+    pub fn keep_alive(&self) {
+        self.state.lock().unwrap().keep_alive = true;
+    }
+
+    /// TCP connections accepted so far.
+    pub fn accepts(&self) -> usize {
+        self.state.lock().unwrap().accepts
+    }
+
+    /// TLS handshakes so far that resumed an earlier session (the rest were
+    /// full handshakes).
+    pub fn resumed(&self) -> usize {
+        self.state.lock().unwrap().resumed
+    }
+
+    /// Closes every connection kept open, as a server timing out idle
+    /// connections does (close_notify, then FIN), and waits until they are
+    /// closed.
+    pub fn close_idle(&self) {
+        self.state.lock().unwrap().close_generation += 1;
+        // Connection threads look at the generation every 20 ms.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// The next `n` requests that arrive on a reused connection are met by
+    /// closing that connection without an answer.
+    pub fn drop_reused_requests(&self, n: usize) {
+        self.state.lock().unwrap().drop_reused = n;
     }
 
     /// TLS handshakes that failed (e.g. a client without a certificate).
@@ -222,9 +272,141 @@ pub fn reserved_port() -> u16 {
 fn serve(listener: TcpListener, config: Arc<ServerConfig>, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
-            Ok((sock, _)) => handle(sock, &config, &state, &stop),
+            Ok((sock, _)) => {
+                let keep_alive = {
+                    let mut s = state.lock().unwrap();
+                    s.accepts += 1;
+                    s.keep_alive
+                };
+                if keep_alive {
+                    let (config, state, stop) = (config.clone(), state.clone(), stop.clone());
+                    std::thread::spawn(move || serve_kept(sock, &config, &state, &stop));
+                } else {
+                    handle(sock, &config, &state, &stop)
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
             Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+/// Serves requests on one connection until the client closes it, the test
+/// closes idle connections, or 10 s pass without a request.
+fn serve_kept(sock: TcpStream, config: &Arc<ServerConfig>, state: &Mutex<State>, stop: &AtomicBool) {
+    let _ = sock.set_nonblocking(false);
+    let _ = sock.set_read_timeout(Some(Duration::from_millis(20)));
+    let Ok(conn) = ServerConnection::new(config.clone()) else { return };
+    let mut tls = StreamOwned::new(conn, sock);
+    let generation = state.lock().unwrap().close_generation;
+    let mut served = 0usize;
+    let mut counted = false;
+    loop {
+        let (head, body) = match read_request_polling(&mut tls, state, stop, generation) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                // Closed by the test (idle timeout): close_notify, then FIN.
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+                return;
+            }
+            Err(e) => {
+                if served == 0 {
+                    state.lock().unwrap().handshake_errors.push(e.to_string());
+                }
+                return;
+            }
+        };
+        if !counted {
+            counted = true;
+            if tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                state.lock().unwrap().resumed += 1;
+            }
+        }
+        if served > 0 {
+            let mut s = state.lock().unwrap();
+            if s.drop_reused > 0 {
+                s.drop_reused -= 1;
+                // Gone without a word: the client sees end of file.
+                let _ = tls.sock.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+        }
+        served += 1;
+        let (status, reply) = answer(&head, &body, state);
+        let header = format!(
+            "HTTP/1.1 {status} Status\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            reply.len()
+        );
+        let _ = tls.write_all(header.as_bytes());
+        let _ = tls.write_all(&reply);
+        let _ = tls.flush();
+    }
+}
+
+/// The answer of a normal server (keep-alive mode).
+fn answer(head: &str, body: &[u8], state: &Mutex<State>) -> (u16, Vec<u8>) {
+    let request_line = head.lines().next().unwrap_or("").to_string();
+    state.lock().unwrap().requests.push(request_line.clone());
+    if request_line.starts_with("GET /api/v1/orders?") {
+        (200, orders_reply(&Behaviour::Normal, state))
+    } else if request_line.starts_with("POST /api/v1/evidence ") {
+        let (status, _, reply) = evidence_reply(body, &Behaviour::Normal, state);
+        (status, reply)
+    } else {
+        (404, b"{}".to_vec())
+    }
+}
+
+/// [`read_request`] on a socket with a short read timeout: between reads,
+/// gives up (`None`) when the test closes idle connections or drops the
+/// server; at most 10 s idle.
+fn read_request_polling(
+    tls: &mut StreamOwned<ServerConnection, TcpStream>,
+    state: &Mutex<State>,
+    stop: &AtomicBool,
+    generation: u64,
+) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head_end = p + 4;
+            let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if buf.len() >= head_end + len {
+                return Ok(Some((head, buf[head_end..head_end + len].to_vec())));
+            }
+        }
+        if buf.is_empty()
+            && (stop.load(Ordering::SeqCst)
+                || state.lock().unwrap().close_generation != generation
+                || std::time::Instant::now() > deadline)
+        {
+            return Ok(None);
+        }
+        match tls.read(&mut chunk) {
+            Ok(0) => return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a request")),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                if std::time::Instant::now() > deadline + Duration::from_secs(10) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
         }
     }
 }
