@@ -151,7 +151,8 @@ pub fn flush_checked(
             }
             Ok(got) => {
                 crate::crashpoint::hit("flush-after-post");
-                for (i, r) in got.into_iter().enumerate() {
+                let mut counted = Vec::with_capacity(got.len());
+                for (i, r) in got.iter().enumerate() {
                     // Receipts usually come in the order of the items.
                     let ours = batch.get(i).is_some_and(|b| b.bundle_id == r.bundle_id)
                         || batch.iter().any(|b| b.bundle_id == r.bundle_id);
@@ -165,11 +166,17 @@ pub fn flush_checked(
                         report.receipt_problem.get_or_insert(what);
                         continue;
                     }
-                    if store.mark_pushed(&r.bundle_id, &r.sha256, &r.received_at, now_ms)? {
+                    counted.push((r.bundle_id.as_str(), r.sha256.as_str(), r.received_at.as_str()));
+                }
+                for (matched, (bundle_id, ..)) in store.mark_pushed_all(&counted, now_ms)?.into_iter().zip(&counted) {
+                    if matched {
                         report.pushed += 1;
                     } else {
                         report.mismatched += 1;
-                        log::warn!("flush: receipt for {} does not match the stored bytes; will re-send", r.bundle_id);
+                        log::warn!(
+                            "flush: receipt for {} does not match the stored bytes; will re-send",
+                            crate::validate::escaped(bundle_id)
+                        );
                     }
                 }
                 crate::crashpoint::hit("flush-after-receipts");

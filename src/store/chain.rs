@@ -219,6 +219,21 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Records the receipts of one POST in one transaction (one disk sync
+    /// for the batch instead of one per bundle): `mark_pushed` for each
+    /// `(bundle_id, sha256, received_at)`, the answers in the same order.
+    /// An error rolls back every mark: the bundles stay unpushed and are
+    /// sent again, which the MCP takes as a duplicate.
+    pub fn mark_pushed_all(&self, receipts: &[(&str, &str, &str)], now_ms: i64) -> Result<Vec<bool>, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let mut matched = Vec::with_capacity(receipts.len());
+        for (bundle_id, sha256, received_at) in receipts {
+            matched.push(self.mark_pushed(bundle_id, sha256, received_at, now_ms)?);
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(matched)
+    }
+
     /// Outbox figures: from the counters the `outbox` triggers keep and
     /// the index of unpushed bundles by age, so the cost does not grow with
     /// the backlog; a database older than those (read without migrating)
@@ -362,6 +377,27 @@ mod tests {
         }
         assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 0, oldest_unpushed_ms: None, stored: 8 });
         assert_eq!(s.backlog().unwrap(), scanned(&s));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn one_posts_receipts_are_marked_together_and_each_answered() {
+        let (dir, s) = temp_db();
+        for _ in 0..4 {
+            s.append_bundle(None, |seq, _| bundle(seq)).unwrap();
+        }
+        let sha = |seq: u64| crate::encoding::sha256_hex(format!("bundle {seq}").as_bytes());
+        let (s1, s3) = (sha(1), sha(3));
+        let at = "2026-11-26T00:00:00Z";
+        // Bundle 2's receipt names other bytes; bundle 9 does not exist.
+        let receipts =
+            [("b-1", s1.as_str(), at), ("b-2", s3.as_str(), at), ("b-3", s3.as_str(), at), ("b-9", &*s1, at)];
+        assert_eq!(s.mark_pushed_all(&receipts, 5_000).unwrap(), vec![true, false, true, false]);
+        assert_eq!(s.backlog().unwrap(), Backlog { unpushed: 2, oldest_unpushed_ms: Some(1_002), stored: 4 });
+        assert_eq!(s.backlog().unwrap(), scanned(&s));
+        // Again: nothing left to mark.
+        assert_eq!(s.mark_pushed_all(&receipts, 6_000).unwrap(), vec![false; 4]);
+        assert_eq!(s.mark_pushed_all(&[], 6_000).unwrap(), Vec::<bool>::new());
         std::fs::remove_dir_all(dir).unwrap();
     }
 
