@@ -303,6 +303,28 @@ fn bundle_write() {
         ms(times[500]),
         ms(times[990])
     );
+    // What one durable commit cannot go below on this disk: a 4 KiB write
+    // and fdatasync in the same directory (a WAL commit is one of these).
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::File::create(env.state_dir().join("fsync-probe")).unwrap();
+    let page = [0x5au8; 4096];
+    let mut syncs = Vec::with_capacity(1000);
+    for i in 0..1000u64 {
+        let t0 = Instant::now();
+        f.seek(SeekFrom::Start((i % 256) * 4096)).unwrap();
+        f.write_all(&page).unwrap();
+        f.sync_data().unwrap();
+        syncs.push(t0.elapsed());
+    }
+    syncs.sort();
+    let sync_mean = syncs.iter().sum::<Duration>() / syncs.len() as u32;
+    println!(
+        "one 4 KiB write + fdatasync on the same disk: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms; a bundle costs {:.2}x of it (means)",
+        ms(sync_mean),
+        ms(syncs[500]),
+        ms(syncs[990]),
+        mean.as_secs_f64() / sync_mean.as_secs_f64()
+    );
 }
 
 // ---- checks and units ----------------------------------------------------------
@@ -412,9 +434,7 @@ fn verify() {
     for (n, reps) in [(10_000usize, 5), (100_000, 3)] {
         progress(&format!("verify: {n} bundles, {reps} runs of the CLI"));
         let db = stores.get(n).join("agent.db");
-        let mut rates = Vec::new();
-        let mut walls = Vec::new();
-        let mut peak = Vec::new();
+        let (mut rates, mut cpu_rates, mut walls, mut peak) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..reps {
             let r = run_measured(
                 Command::new(agent_bin()).args(["evidence", "verify", "--db"]).arg(&db).arg("--pubkey").arg(&pem),
@@ -429,6 +449,7 @@ fn verify() {
             );
             walls.push(r.wall.as_secs_f64());
             rates.push(n as f64 / r.wall.as_secs_f64());
+            cpu_rates.push(n as f64 / r.cpu.as_secs_f64());
             peak.push(mib(r.hwm_kib));
         }
         // The same messages, in-process: SHA-256 (ring) and an Ed25519
@@ -437,9 +458,10 @@ fn verify() {
         let rows = Store::open_read_only(&db).unwrap().bundles_after(0, n + 1).unwrap();
         assert_eq!(rows.len(), n);
         let mean_len = rows.iter().map(|b| b.bytes.len()).sum::<usize>() / n;
-        let mut raw = Vec::new();
+        let (mut raw, mut raw_cpu) = (Vec::new(), Vec::new());
         for _ in 0..reps {
             let t0 = Instant::now();
+            let c0 = thread_cpu();
             let mut good = 0usize;
             for b in &rows {
                 let d = ring::digest::digest(&ring::digest::SHA256, &b.bytes);
@@ -448,23 +470,37 @@ fn verify() {
                     good += 1;
                 }
             }
-            let took = t0.elapsed();
+            let (took, cpu) = (t0.elapsed(), thread_cpu() - c0);
             assert_eq!(good, n, "raw verify rejected stored bundles");
             raw.push(n as f64 / took.as_secs_f64());
+            raw_cpu.push(n as f64 / cpu.as_secs_f64());
         }
         let (rate, raw_rate) = (spread(&rates), spread(&raw));
+        let (cpu_rate, raw_cpu_rate) = (spread(&cpu_rates), spread(&raw_cpu));
         println!(
-            "  {n:>7} bundles ({mean_len} B each on average): CLI {} (wall {}, peak RSS {})",
+            "  {n:>7} bundles ({mean_len} B each on average), CLI: {} per wall second, {} per CPU second (wall {}, peak RSS {})",
             show(rate, 0, "bundles/s"),
+            show(cpu_rate, 0, "bundles/s"),
             show(spread(&walls), 2, "s"),
             show(spread(&peak), 1, "MiB")
         );
         println!(
-            "  {n:>7} bundles raw Ed25519 verify + SHA-256: {}; CLI at {:.0} % of it (medians)",
+            "  {n:>7} bundles, raw Ed25519 verify + SHA-256 in-process: {} per wall second, {} per CPU second",
             show(raw_rate, 0, "bundles/s"),
+            show(raw_cpu_rate, 0, "bundles/s"),
+        );
+        println!(
+            "  {n:>7} bundles: the CLI at {:.0} % of the raw rate per CPU second ({:.0} % per wall second; medians)",
+            100.0 * cpu_rate.median / raw_cpu_rate.median,
             100.0 * rate.median / raw_rate.median
         );
     }
+}
+
+/// CPU time of the calling thread (`/proc/thread-self/schedstat`).
+fn thread_cpu() -> Duration {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+    Duration::from_nanos(s.split_whitespace().next().unwrap().parse().unwrap())
 }
 
 /// The first byte of a hex digest.
@@ -510,18 +546,23 @@ fn flush() {
     // The same --once cycle with nothing to flush: its cost is subtracted
     // to give the flush's own CPU per bundle.
     progress("flush: baseline --once with an empty backlog");
-    let mut base_cpu = Vec::new();
+    let (mut base_cpu, mut base_wall) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         let server = McpServer::start();
         let env = env_with_mcp(&server);
         let r = run_measured(&mut agent(&env, &["--once"]), LIMIT);
         assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
         base_cpu.push(ms(r.cpu));
+        base_wall.push(ms(r.wall));
     }
     let base = spread(&base_cpu);
     println!("flush over mTLS to the test MCP (--once; the cycle's checks run on the simulated host):");
-    println!("  a --once cycle with nothing to flush: agent CPU {}", show(base, 1, "ms"));
-    for (n, reps) in [(1_000usize, 5), (10_000, 3), (100_000, 3)] {
+    println!(
+        "  a --once cycle with nothing to flush: agent CPU {}, wall {}",
+        show(base, 1, "ms"),
+        show(spread(&base_wall), 1, "ms")
+    );
+    for (n, reps) in [(1_000usize, 5), (10_000, 3), (100_000, 2)] {
         progress(&format!("flush: {n} bundles x {reps}"));
         let (mut walls, mut rss, mut per, mut marginal) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..reps {
@@ -534,6 +575,10 @@ fn flush() {
             assert_delivered_once(&server, n as u64, &format!("flush of {n}"));
             let left = Store::open_read_only(&env.db()).unwrap().backlog().unwrap().unpushed;
             assert_eq!(left, 0, "flush of {n}: {left} bundles left unpushed");
+            // The agent's log of the last run of each size, for a look at
+            // where its wall time went.
+            let log = std::env::temp_dir().join(format!("compliance-agent-bench-flush-{n}.log"));
+            std::fs::write(&log, &r.stderr).unwrap();
             walls.push(r.wall.as_secs_f64());
             rss.push(mib(r.hwm_kib));
             per.push(r.cpu.as_secs_f64() * 1e6 / n as f64);
@@ -647,8 +692,10 @@ fn outage() {
 
 // ---- startup -------------------------------------------------------------------
 
-/// Starts the daemon, returns the time to READY=1, stops it.
-fn time_to_ready(env: &TestEnv) -> Duration {
+/// Starts the daemon, returns the time to READY=1 and the CPU time it had
+/// used when READY=1 was read (a little of the first cycle may be in it),
+/// stops it.
+fn time_to_ready(env: &TestEnv) -> (Duration, Duration) {
     let notify_dir = TempDir::new("bench-notify");
     let mut sock = NotifySocket::bind(notify_dir.path());
     let mut cmd = agent(env, &[]);
@@ -657,33 +704,46 @@ fn time_to_ready(env: &TestEnv) -> Duration {
     let mut g = Guard::spawn_logged(&mut cmd);
     let ready = sock.wait_for("READY=1", Duration::from_secs(60));
     let took = t0.elapsed();
+    let cpu = cpu_of(g.id());
     assert!(ready, "no READY=1 within 60 s:\n{}", g.log());
     g.signal("TERM");
     let st = g.wait_within(Duration::from_secs(60), "daemon after SIGTERM");
     assert_eq!(st.code(), Some(0), "{}", g.log());
-    took
+    (took, cpu)
 }
 
 fn startup() {
     progress("startup: empty store");
-    let mut empty = Vec::new();
+    let (mut empty, mut empty_cpu) = (Vec::new(), Vec::new());
     for _ in 0..10 {
         let env = TestEnv::new();
         env.patch(|v| v["log"]["level"] = json!("info"));
-        empty.push(ms(time_to_ready(&env)));
+        let (wall, cpu) = time_to_ready(&env);
+        empty.push(ms(wall));
+        empty_cpu.push(ms(cpu));
     }
     let stores = stores();
     progress("startup: 100,000-bundle store");
     let env = TestEnv::new();
     env.patch(|v| v["log"]["level"] = json!("info"));
     copy_dir(stores.get(100_000), &env.state_dir());
-    let mut large = Vec::new();
+    let (mut large, mut large_cpu) = (Vec::new(), Vec::new());
     for _ in 0..7 {
-        large.push(ms(time_to_ready(&env)));
+        let (wall, cpu) = time_to_ready(&env);
+        large.push(ms(wall));
+        large_cpu.push(ms(cpu));
     }
     println!("start-up to READY=1 (spawn to the datagram; MCP down):");
-    println!("  no database yet (created at start) {}", show(spread(&empty), 1, "ms"));
-    println!("  100,000-bundle store               {}", show(spread(&large), 1, "ms"));
+    println!(
+        "  no database yet (created at start): wall {}; agent CPU by then {}",
+        show(spread(&empty), 1, "ms"),
+        show(spread(&empty_cpu), 1, "ms")
+    );
+    println!(
+        "  100,000-bundle store:               wall {}; agent CPU by then {}",
+        show(spread(&large), 1, "ms"),
+        show(spread(&large_cpu), 1, "ms")
+    );
 }
 
 // ---- quiet ---------------------------------------------------------------------
@@ -807,6 +867,8 @@ fn main() {
     }
     let on = |g: &str| wanted.is_empty() || wanted.iter().any(|w| w == g);
     println!("agent binary: {}", agent_bin().display());
+    let machine_at_start = machine();
+    println!("machine at start: {}", machine_at_start.0);
     // The quiet daemon takes real seconds: start it first, beside the rest.
     let quiet_cycles: usize = std::env::var("BENCH_QUIET_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let quiet = on("quiet").then(|| {
@@ -842,5 +904,28 @@ fn main() {
             s.seeded_in.as_secs_f64()
         );
     }
+    let (text, cpu1) = machine();
+    let (busy, steal) = (cpu1.0 - machine_at_start.1 .0, cpu1.1 - machine_at_start.1 .1);
+    println!(
+        "machine at the end: {text}; over the run {:.0} % of both CPUs busy, {:.1} % stolen by the hypervisor",
+        100.0 * busy as f64 / (cpu1.2 - machine_at_start.1 .2).max(1) as f64,
+        100.0 * steal as f64 / (cpu1.2 - machine_at_start.1 .2).max(1) as f64
+    );
     progress("done");
+}
+
+/// The load average and CPU count as text, and (busy, steal, total)
+/// jiffies from /proc/stat: wall-clock figures depend on what else ran.
+fn machine() -> (String, (u64, u64, u64)) {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cpu: Vec<u64> =
+        stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let get = |i: usize| cpu.get(i).copied().unwrap_or(0);
+    // user nice system idle iowait irq softirq steal
+    let total: u64 = (0..8).map(get).sum();
+    let busy = total - get(3) - get(4);
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    (format!("{cpus} CPUs, load average {}", load.join(" ")), (busy, get(7), total))
 }
