@@ -887,7 +887,7 @@ fn main() {
     ];
     for (name, f) in steps {
         if on(name) {
-            progress(&format!("{name}"));
+            progress(name);
             f();
         }
     }
