@@ -865,6 +865,17 @@ fn main() {
         return;
     }
     START.get_or_init(Instant::now);
+    // The seeded stores live in a static, which is never dropped: remove
+    // them when main returns or unwinds.
+    struct RemoveStores;
+    impl Drop for RemoveStores {
+        fn drop(&mut self) {
+            if let Some(s) = STORES.get() {
+                let _ = std::fs::remove_dir_all(s._dir.path());
+            }
+        }
+    }
+    let _remove_stores = RemoveStores;
     let mut wanted: Vec<String> = args.iter().filter(|a| !a.starts_with('-')).cloned().collect();
     if let Ok(v) = std::env::var("BENCH_ONLY") {
         wanted.extend(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from));
