@@ -159,7 +159,7 @@ pub fn flush_checked(
                     if !ours {
                         continue;
                     }
-                    if let Err(why) = receipts.verify(&r) {
+                    if let Err(why) = receipts.verify(r) {
                         report.unverified += 1;
                         let what = format!("receipt for {}: {why}", crate::validate::escaped(&r.bundle_id));
                         log::warn!("flush: {what}; the bundle stays unpushed and is sent again");
