@@ -562,14 +562,21 @@ fn flush() {
         show(base, 1, "ms"),
         show(spread(&base_wall), 1, "ms")
     );
-    for (n, reps) in [(1_000usize, 5), (10_000, 3), (100_000, 2)] {
-        progress(&format!("flush: {n} bundles x {reps}"));
+    // Last, 10,000 again with `mcp.receipt_keys` set: every receipt's
+    // Ed25519 signature verified, as a deployment with receipt keys does.
+    for (n, reps, signed) in [(1_000usize, 5, false), (10_000, 3, false), (100_000, 2, false), (10_000, 3, true)] {
+        progress(&format!("flush: {n} bundles x {reps}{}", if signed { ", receipts verified" } else { "" }));
         let (mut walls, mut rss, mut per, mut marginal) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..reps {
             let server = McpServer::start();
             let env = env_with_mcp(&server);
             copy_dir(stores.get(n), &env.state_dir());
-            env.patch(|v| v["evidence"] = json!({"flush_max_per_cycle": n + 100, "flush_time_budget_secs": 600}));
+            env.patch(|v| {
+                v["evidence"] = json!({"flush_max_per_cycle": n + 100, "flush_time_budget_secs": 600});
+                if signed {
+                    v["mcp"]["receipt_keys"] = support::mcp::receipt_key_json();
+                }
+            });
             let r = run_measured(&mut agent(&env, &["--once"]), LIMIT);
             assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
             assert_delivered_once(&server, n as u64, &format!("flush of {n}"));
@@ -583,6 +590,9 @@ fn flush() {
             rss.push(mib(r.hwm_kib));
             per.push(r.cpu.as_secs_f64() * 1e6 / n as f64);
             marginal.push((ms(r.cpu) - base.median) * 1e3 / n as f64);
+        }
+        if signed {
+            println!("  with mcp.receipt_keys set (each receipt's signature verified; the rows above set none):");
         }
         println!(
             "  {n:>7} bundles: wall {}; peak RSS {}; agent CPU per bundle {} (minus the empty cycle: {})",
