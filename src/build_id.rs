@@ -83,19 +83,7 @@ const EXE_CAP: u64 = 1 << 30;
 /// What identifies the executable's contents without reading them: any
 /// write changes the change time, which only the kernel sets.
 fn exe_identity(meta: &std::fs::Metadata) -> String {
-    use std::os::unix::fs::MetadataExt;
-    format!(
-        "{} {} {} {}.{:09} {}.{:09} {} {}",
-        meta.dev(),
-        meta.ino(),
-        meta.size(),
-        meta.mtime(),
-        meta.mtime_nsec(),
-        meta.ctime(),
-        meta.ctime_nsec(),
-        env!("CARGO_PKG_VERSION"),
-        env!("COMPLIANCE_AGENT_GIT_REV")
-    )
+    format!("{} {} {}", fsutil::content_identity(meta), env!("CARGO_PKG_VERSION"), env!("COMPLIANCE_AGENT_GIT_REV"))
 }
 
 /// The SHA-256 of `exe`: from the cache at `read_from` when its first

@@ -39,6 +39,24 @@ pub fn follow_for(path: &Path, state_dir: &Path) -> Follow {
     }
 }
 
+/// What identifies a file's contents without reading them: device, inode,
+/// size, and modification and change times to the nanosecond (any write
+/// changes the change time, which only the kernel sets). The remembered
+/// build id and the clean-close record are both keyed by it.
+pub fn content_identity(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "{} {} {} {}.{:09} {}.{:09}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    )
+}
+
 /// Opens `path` for reading without blocking and returns it only if it is a
 /// regular file. The error names what it is instead ("a FIFO", "a character
 /// device", "a symbolic link", …).

@@ -26,7 +26,6 @@
 //! it cannot tie to a clean close by this agent, or follow a symlink.
 
 use super::{Store, DB_FILE};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// The record of the last clean close, beside the database.
@@ -45,19 +44,9 @@ pub(super) fn now_secs() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// What identifies the file's contents without reading them (a write
-/// changes the change time, which only the kernel sets).
+/// What identifies the file's contents without reading them.
 fn identity(meta: &std::fs::Metadata) -> String {
-    format!(
-        "{} {} {} {}.{:09} {}.{:09}",
-        meta.dev(),
-        meta.ino(),
-        meta.size(),
-        meta.mtime(),
-        meta.mtime_nsec(),
-        meta.ctime(),
-        meta.ctime_nsec()
-    )
+    crate::fsutil::content_identity(meta)
 }
 
 fn due(last: i64, now: i64) -> bool {
